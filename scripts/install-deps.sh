@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything sluice needs to build and test on Debian 12.
+set -euo pipefail
+pkgs=(
+  build-essential meson ninja-build pkg-config python3
+  gcc binutils clang libclang-rt-14-dev   # clang: libFuzzer targets and sanitizers
+  linux-libc-dev libcmocka-dev libpci-dev
+  valgrind time qemu-system-x86           # benchmarks: callgrind, peak RSS, QEMU as the peer
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

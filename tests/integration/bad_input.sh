@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Bad input must end with status 2 and ONE stderr line "sluice: error: ..."
+# naming the problem; never a crash (a signal shows as status >= 128).
+. "$(dirname "$0")/lib.sh"
+LM=$1
+
+FAILED=0
+
+# check_bad DESCRIPTION PATTERN [sluice arguments...]: PATTERN is an
+# extended regex (case-insensitive) the error line must match.
+check_bad() {
+	local what=$1 pattern=$2
+	shift 2
+	run_sluice "$@"
+	local lines
+	lines=$(grep -c . "$ERR")
+	if [ "$STATUS" -ge 128 ]; then
+		echo "FAIL: $what: crashed (status $STATUS)"
+	elif [ "$STATUS" != 2 ]; then
+		echo "FAIL: $what: exit status $STATUS, expected 2"
+	elif [ "$lines" != 1 ]; then
+		echo "FAIL: $what: $lines lines on stderr, expected one"
+	elif ! grep -q '^sluice: error: ' "$ERR"; then
+		echo "FAIL: $what: stderr line does not start with 'sluice: error: '"
+	elif ! grep -qiE -- "$pattern" "$ERR"; then
+		echo "FAIL: $what: error does not match /$pattern/"
+	else
+		echo "ok: $what: $(cat "$ERR")"
+		return
+	fi
+	show_output
+	FAILED=$((FAILED + 1))
+}
+
+EMPTY=$TEST_TMP/empty.bin
+TEXT=$TEST_TMP/readme.txt
+GZ=$TEST_TMP/kernel.gz
+BIG=$TEST_TMP/big.bzImage
+SHORT=$TEST_TMP/short.bzImage
+: >"$EMPTY"
+printf 'This is a text file, not a kernel.\nSecond line.\n' >"$TEXT"
+gzip -c "$LM" >"$GZ"
+head -c 768 "$LM" >"$SHORT"
+
+# A bzImage whose protected-mode part (syssize, in 16-byte units at 0x1f4)
+# is 80 MiB: larger than the 64 MiB of guest RAM it is given.
+cp "$LM" "$BIG"
+truncate -s $((1024 + 80 * 1024 * 1024)) "$BIG"
+syssize=$((80 * 1024 * 1024 / 16))
+printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((syssize & 255)) $((syssize >> 8 & 255)) \
+	$((syssize >> 16 & 255)) $((syssize >> 24 & 255)))" |
+	dd of="$BIG" bs=1 seek=$((0x1f4)) conv=notrunc status=none
+
+check_bad "no --kernel" 'kernel' run
+check_bad "missing kernel file" 'no-such-kernel.*(no such file|not found)|(no such file|not found).*no-such-kernel' \
+	run --kernel "$TEST_TMP/no-such-kernel"
+# Root reads any file, so a directory stands in for an unreadable kernel.
+check_bad "unreadable kernel (a directory)" 'directory|cannot read|not a regular' run --kernel "$TEST_TMP"
+if [ "$(id -u)" != 0 ]; then
+	NOREAD=$TEST_TMP/noread.bin
+	cp "$LM" "$NOREAD"
+	chmod 000 "$NOREAD"
+	check_bad "unreadable kernel (mode 000)" 'permission' run --kernel "$NOREAD"
+fi
+check_bad "empty kernel file" 'empty' run --kernel "$EMPTY"
+check_bad "text file as kernel" 'text' run --kernel "$TEXT"
+check_bad "gzip file as kernel" 'compress|gzip' run --kernel "$GZ"
+check_bad "truncated bzImage" 'truncat|short|too small|beyond|past the end' run --kernel "$SHORT"
+check_bad "kernel larger than --memory" 'fit|too (big|large)|memory' run --kernel "$BIG" --memory 64M
+check_bad "--memory 12Q" '12Q' run --kernel "$LM" --memory 12Q
+check_bad "--memory size=abc" 'memory' run --kernel "$LM" --memory size=abc,hugepages=on
+check_bad "--cpus 0" 'cpus' run --kernel "$LM" --cpus 0
+check_bad "--cpus 100000" 'cpus' run --kernel "$LM" --cpus 100000
+check_bad "--cpus x" 'cpus' run --kernel "$LM" --cpus x
+check_bad "--serial bogus" 'serial' run --kernel "$LM" --serial bogus
+check_bad "--cpu-policy missing file" 'no-such-policy' run --kernel "$LM" --cpu-policy "$TEST_TMP/no-such-policy"
+check_bad "unknown option" 'frobnicate' run --kernel "$LM" --frobnicate
+check_bad "unknown command" 'fly' fly
+
+[ "$FAILED" = 0 ] || { echo "FAIL: $FAILED bad-input case(s) misbehaved"; exit 1; }
+pass "every bad input exits 2 with one error line"

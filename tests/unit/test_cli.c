@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static char kernel_path[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	strcpy(kernel_path, "/tmp/sluice-cli-kernelXXXXXX");
+	fd = mkstemp(kernel_path);
+	if (fd < 0)
+		return -1;
+	if (write(fd, "x", 1) != 1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(kernel_path);
+	return 0;
+}
+
+#define PARSE(cmd, cfg, ...)                                                                       \
+	({                                                                                         \
+		char *argv[] = {"sluice", __VA_ARGS__, NULL};                                      \
+		cli_parse((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, cmd, cfg);              \
+	})
+
+static void test_defaults(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path), 0);
+	assert_int_equal(cmd, CLI_RUN);
+	assert_string_equal(cfg.kernel_path, kernel_path);
+	assert_int_equal(cfg.mem_size, CLI_DEFAULT_MEMORY);
+	assert_int_equal(cfg.nr_cpus, 1);
+	assert_int_equal(cfg.serial, SERIAL_STDIO);
+	assert_false(cfg.hugepages);
+	assert_null(cfg.initrd_path);
+}
+
+static void test_all_options(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "2G",
+			       "--cpus", "4", "--cmdline", "console=ttyS0 quiet", "--serial",
+			       "file=/tmp/out", "--initrd", kernel_path, "--cpu-policy", "/p"),
+			 0);
+	assert_int_equal(cfg.mem_size, 2ULL << 30);
+	assert_int_equal(cfg.nr_cpus, 4);
+	assert_string_equal(cfg.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(cfg.serial, SERIAL_FILE);
+	assert_string_equal(cfg.serial_path, "/tmp/out");
+	assert_string_equal(cfg.initrd_path, kernel_path);
+	assert_string_equal(cfg.cpu_policy_path, "/p");
+
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory",
+			       "size=1G,hugepages=on", "--serial", "none"),
+			 0);
+	assert_int_equal(cfg.mem_size, 1ULL << 30);
+	assert_true(cfg.hugepages);
+	assert_int_equal(cfg.serial, SERIAL_NONE);
+}
+
+static void test_errors(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_true(PARSE(&cmd, &cfg, "run") < 0); /* no --kernel */
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", "/nonexistent/k") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--cpus", "0") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--cpus", "255") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--cpus", "two") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "12Q") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "0") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "hugepages=on") <
+		    0);
+	assert_true(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "size=1G,color=red") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial", "tcp") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial", "file=") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--bogus") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "extra") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel") < 0);
+	assert_true(PARSE(&cmd, &cfg, "launch") < 0);
+}
+
+static void test_help_version(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "--help"), 0);
+	assert_int_equal(cmd, CLI_HELP);
+	assert_int_equal(PARSE(&cmd, &cfg, "--version"), 0);
+	assert_int_equal(cmd, CLI_VERSION);
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--help"), 0);
+	assert_int_equal(cmd, CLI_HELP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_all_options),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_help_version),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluice run --kernel PATH [options]\n"
+		"       sluice --help | --version\n"
+		"\n"
+		"sluice run: boot a guest on KVM.\n"
+		"  --kernel PATH        bzImage, ELF64 vmlinux (PVH note honoured), multiboot v1\n"
+		"                       image, or flat real-mode binary (loaded at 0x10000,\n"
+		"                       started at 1000:0000); the format is read from the file\n"
+		"  --initrd PATH        initial ramdisk (bzImage/ELF: initrd; multiboot: module)\n"
+		"  --cmdline STR        kernel command line\n"
+		"  --memory SIZE        guest RAM, e.g. 64M, 2G (default 256M);\n"
+		"  --memory size=SIZE,hugepages=on   back it with huge pages\n"
+		"  --cpus N             vCPUs (default 1, at most %d)\n"
+		"  --serial MODE        COM1: stdio (default), file=PATH, or none\n"
+		"  --cpu-policy FILE    CPUID/MSR policy overrides (docs/cpu-policy.md)\n"
+		"\n"
+		"Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it\n"
+		"writes v to I/O port 0xf4; %d for bad input or setup failure; %d if the VMM\n"
+		"fails while running; %d when the guest crashes (registers are printed).\n"
+		"On a terminal, Ctrl-A x stops the VM.\n",
+		CLI_MAX_CPUS, VM_STATUS_SETUP_ERROR, VM_STATUS_VMM_ERROR, VM_STATUS_GUEST_CRASH);
+}
+
+static int cli_bad(const char *opt, const char *val, const char *why)
+{
+	log_err("invalid %s '%s': %s", opt, val, why);
+	return -EINVAL;
+}
+
+static int cli_parse_memory(const char *arg, struct vm_config *cfg)
+{
+	char buf[256], *save = NULL, *tok;
+	bool have_size = false;
+
+	if (strncmp(arg, "size=", 5) != 0 && !strchr(arg, '=')) {
+		if (parse_size(arg, &cfg->mem_size))
+			return cli_bad("--memory", arg, "expected a size such as 64M or 2G");
+		return 0;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		return cli_bad("--memory", arg, "too long");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "size=", 5)) {
+			if (parse_size(tok + 5, &cfg->mem_size))
+				return cli_bad("--memory", arg, "expected size=SIZE such as 2G");
+			have_size = true;
+		} else if (!strcmp(tok, "hugepages=on")) {
+			cfg->hugepages = true;
+		} else if (!strcmp(tok, "hugepages=off")) {
+			cfg->hugepages = false;
+		} else {
+			return cli_bad("--memory", arg, "unknown key (want size=, hugepages=on|off)");
+		}
+	}
+	if (!have_size)
+		return cli_bad("--memory", arg, "size= is missing");
+	return 0;
+}
+
+static int cli_parse_serial(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "stdio")) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		cfg->serial = SERIAL_NONE;
+	} else if (!strncmp(arg, "file=", 5) && arg[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else {
+		return cli_bad("--serial", arg, "expected stdio, file=PATH or none");
+	}
+	return 0;
+}
+
+static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
+	       OPT_CPU_POLICY, OPT_HELP };
+	static const struct option opts[] = {
+		{"kernel", required_argument, NULL, OPT_KERNEL},
+		{"initrd", required_argument, NULL, OPT_INITRD},
+		{"cmdline", required_argument, NULL, OPT_CMDLINE},
+		{"memory", required_argument, NULL, OPT_MEMORY},
+		{"cpus", required_argument, NULL, OPT_CPUS},
+		{"serial", required_argument, NULL, OPT_SERIAL},
+		{"cpu-policy", required_argument, NULL, OPT_CPU_POLICY},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long n;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg->kernel_path = optarg; break;
+		case OPT_INITRD: cfg->initrd_path = optarg; break;
+		case OPT_CMDLINE: cfg->cmdline = optarg; break;
+		case OPT_MEMORY:
+			if ((ret = cli_parse_memory(optarg, cfg)))
+				return ret;
+			break;
+		case OPT_CPUS:
+			if (parse_uint(optarg, 1, CLI_MAX_CPUS, &n))
+				return cli_bad("--cpus", optarg, "expected a number from 1 to 254");
+			cfg->nr_cpus = (unsigned)n;
+			break;
+		case OPT_SERIAL:
+			if ((ret = cli_parse_serial(optarg, cfg)))
+				return ret;
+			break;
+		case OPT_CPU_POLICY: cfg->cpu_policy_path = optarg; break;
+		case OPT_HELP: return 1;
+		case ':':
+			log_err("option %s needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			log_err("unknown option '%s' (see sluice --help)", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' (see sluice --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg->kernel_path) {
+		log_err("run: --kernel PATH is required");
+		return -EINVAL;
+	}
+	if (access(cfg->kernel_path, R_OK) < 0) {
+		log_err("cannot read kernel %s: %s", cfg->kernel_path, strerror(errno));
+		return -errno;
+	}
+	if (cfg->initrd_path && access(cfg->initrd_path, R_OK) < 0) {
+		log_err("cannot read initrd %s: %s", cfg->initrd_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cfg)
+{
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = CLI_DEFAULT_MEMORY;
+	cfg->nr_cpus = 1;
+	cfg->serial = SERIAL_STDIO;
+	if (argc < 2) {
+		log_err("no command given (try: sluice run --kernel PATH, or sluice --help)");
+		return -EINVAL;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		*cmd = CLI_HELP;
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		*cmd = CLI_VERSION;
+		return 0;
+	}
+	if (strcmp(argv[1], "run") != 0) {
+		log_err("unknown command '%s' (see sluice --help)", argv[1]);
+		return -EINVAL;
+	}
+	*cmd = CLI_RUN;
+	ret = cli_parse_run(argc - 1, argv + 1, cfg);
+	if (ret == 1)
+		*cmd = CLI_HELP;
+	return ret < 0 ? ret : 0;
+}
