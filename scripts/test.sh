@@ -42,6 +42,13 @@ if CC=clang meson setup build-fuzz -Dfuzz=true -Dguests=false -Db_sanitize=addre
       [ -x "$f" ] || continue
       name=$(basename "$f")
       corpus="build-fuzz/corpus-$name"; mkdir -p "$corpus"
+      # Seed with real inputs: the test guests for the loaders, policy files
+      # for the policy parser.
+      case $name in
+        fuzz_boot) cp build/tests/guests/*.bin build/tests/guests/*.bzImage \
+                     build/tests/guests/pvh.elf "$corpus"/ 2>/dev/null ;;
+        fuzz_cpu_policy) cp tests/fuzz/corpus/cpu_policy/* "$corpus"/ 2>/dev/null ;;
+      esac
       if "$f" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=65536 -print_final_stats=1 \
            "$corpus" >"/tmp/sluice-$name.log" 2>&1; then
         echo "ok: $name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "/tmp/sluice-$name.log" | grep -o '[0-9]*$') runs)"

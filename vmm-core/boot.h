@@ -64,8 +64,8 @@ struct boot_input {
 	size_t kernel_size;
 	const uint8_t *initrd; /* NULL if none */
 	size_t initrd_size;
-	const char *cmdline;   /* NULL or "" if none */
-	uint64_t acpi_rsdp;    /* GPA of the RSDP, 0 if no ACPI tables */
+	const char *cmdline; /* NULL or "" if none */
+	uint64_t acpi_rsdp;  /* GPA of the RSDP, 0 if no ACPI tables */
 };
 
 /* Register state for the boot vCPU; the loader fills it, the vCPU applies it. */

@@ -42,6 +42,8 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 	size_t i;
 	int ret = 0;
 
+	if (!name)
+		name = "(unnamed)";
 	if (len == 0 || __builtin_add_overflow(base, len - 1, &last) || !ops) {
 		log_err("%s bus: invalid range for %s", bus->name, name);
 		return -EINVAL;
@@ -52,11 +54,11 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 	if ((i > 0 && bus->ranges[i - 1].base + (bus->ranges[i - 1].len - 1) >= base) ||
 	    (i < bus->nr && bus->ranges[i].base <= last)) {
 		const struct bus_range *o =
-			(i > 0 && bus->ranges[i - 1].base + (bus->ranges[i - 1].len - 1) >= base)
-				? &bus->ranges[i - 1]
-				: &bus->ranges[i];
-		log_err("%s bus: %s at 0x%llx+0x%llx overlaps %s at 0x%llx+0x%llx", bus->name,
-			name, (unsigned long long)base, (unsigned long long)len, o->name,
+		    (i > 0 && bus->ranges[i - 1].base + (bus->ranges[i - 1].len - 1) >= base)
+			? &bus->ranges[i - 1]
+			: &bus->ranges[i];
+		log_err("%s bus: %s at 0x%llx+0x%llx overlaps %s at 0x%llx+0x%llx", bus->name, name,
+			(unsigned long long)base, (unsigned long long)len, o->name,
 			(unsigned long long)o->base, (unsigned long long)o->len);
 		ret = -EEXIST;
 		goto out;
@@ -65,6 +67,7 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 		size_t cap = bus->cap ? bus->cap * 2 : 16;
 		struct bus_range *r = realloc(bus->ranges, cap * sizeof(*r));
 		if (!r) {
+			log_err("%s bus: out of memory registering %s", bus->name, name);
 			ret = -ENOMEM;
 			goto out;
 		}

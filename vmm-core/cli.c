@@ -62,7 +62,8 @@ static int cli_parse_memory(const char *arg, struct vm_config *cfg)
 		} else if (!strcmp(tok, "hugepages=off")) {
 			cfg->hugepages = false;
 		} else {
-			return cli_bad("--memory", arg, "unknown key (want size=, hugepages=on|off)");
+			return cli_bad("--memory", arg,
+				       "unknown key (want size=, hugepages=on|off)");
 		}
 	}
 	if (!have_size)
@@ -87,18 +88,26 @@ static int cli_parse_serial(const char *arg, struct vm_config *cfg)
 
 static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 {
-	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
-	       OPT_CPU_POLICY, OPT_HELP };
+	enum {
+		OPT_KERNEL = 256,
+		OPT_INITRD,
+		OPT_CMDLINE,
+		OPT_MEMORY,
+		OPT_CPUS,
+		OPT_SERIAL,
+		OPT_CPU_POLICY,
+		OPT_HELP
+	};
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, OPT_KERNEL},
-		{"initrd", required_argument, NULL, OPT_INITRD},
-		{"cmdline", required_argument, NULL, OPT_CMDLINE},
-		{"memory", required_argument, NULL, OPT_MEMORY},
-		{"cpus", required_argument, NULL, OPT_CPUS},
-		{"serial", required_argument, NULL, OPT_SERIAL},
-		{"cpu-policy", required_argument, NULL, OPT_CPU_POLICY},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"kernel", required_argument, NULL, OPT_KERNEL},
+	    {"initrd", required_argument, NULL, OPT_INITRD},
+	    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+	    {"memory", required_argument, NULL, OPT_MEMORY},
+	    {"cpus", required_argument, NULL, OPT_CPUS},
+	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"cpu-policy", required_argument, NULL, OPT_CPU_POLICY},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	unsigned long n;
 	int c, ret;
@@ -107,9 +116,15 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_KERNEL: cfg->kernel_path = optarg; break;
-		case OPT_INITRD: cfg->initrd_path = optarg; break;
-		case OPT_CMDLINE: cfg->cmdline = optarg; break;
+		case OPT_KERNEL:
+			cfg->kernel_path = optarg;
+			break;
+		case OPT_INITRD:
+			cfg->initrd_path = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg->cmdline = optarg;
+			break;
 		case OPT_MEMORY:
 			if ((ret = cli_parse_memory(optarg, cfg)))
 				return ret;
@@ -123,8 +138,11 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			if ((ret = cli_parse_serial(optarg, cfg)))
 				return ret;
 			break;
-		case OPT_CPU_POLICY: cfg->cpu_policy_path = optarg; break;
-		case OPT_HELP: return 1;
+		case OPT_CPU_POLICY:
+			cfg->cpu_policy_path = optarg;
+			break;
+		case OPT_HELP:
+			return 1;
 		case ':':
 			log_err("option %s needs a value", argv[optind - 1]);
 			return -EINVAL;

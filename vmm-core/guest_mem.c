@@ -48,11 +48,12 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size, bool hugepages)
 		goto err;
 	}
 	if (hugepages) {
-		/* Touch the first page now: a host without free huge pages fails
-		 * here with a message instead of SIGBUS-ing a vCPU later. */
+		/* Reserve every huge page now: a host without enough free huge
+		 * pages fails here with a message instead of SIGBUS-ing a vCPU. */
 		if (madvise(gm->base, size, MADV_POPULATE_WRITE) < 0) {
-			ret = -errno;
-			log_err("cannot populate %llu MiB of huge pages (see /proc/sys/vm/nr_hugepages): %s",
+			ret = errno == EFAULT ? -ENOMEM : -errno;
+			log_err("cannot populate %llu MiB of huge pages (see "
+				"/proc/sys/vm/nr_hugepages): %s",
 				(unsigned long long)(size / MiB), strerror(errno));
 			goto err;
 		}

@@ -20,22 +20,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_MEM_HOLE_START 0xC0000000ULL  /* 3 GiB: PCI MMIO, LAPIC, IOAPIC, flash */
-#define GUEST_MEM_HIGH_START 0x100000000ULL /* 4 GiB */
+#define GUEST_MEM_HOLE_START  0xC0000000ULL  /* 3 GiB: PCI MMIO, LAPIC, IOAPIC, flash */
+#define GUEST_MEM_HIGH_START  0x100000000ULL /* 4 GiB */
 #define GUEST_MEM_MAX_REGIONS 2
 
 struct guest_mem_region {
-	uint64_t gpa;	     /* guest-physical start */
-	uint64_t size;	     /* bytes */
-	uint8_t *hva;	     /* host address of gpa */
-	uint64_t fd_offset;  /* offset of gpa in the memfd */
+	uint64_t gpa;	    /* guest-physical start */
+	uint64_t size;	    /* bytes */
+	uint8_t *hva;	    /* host address of gpa */
+	uint64_t fd_offset; /* offset of gpa in the memfd */
 };
 
 struct guest_mem {
-	int fd;		     /* memfd (or hugetlbfs-backed memfd) */
-	uint8_t *base;	     /* host mapping of the whole memfd */
-	uint64_t size;	     /* total RAM bytes */
-	uint64_t page_size;  /* 4 KiB, or the huge page size */
+	int fd;		    /* memfd (or hugetlbfs-backed memfd) */
+	uint8_t *base;	    /* host mapping of the whole memfd */
+	uint64_t size;	    /* total RAM bytes */
+	uint64_t page_size; /* 4 KiB, or the huge page size */
 	bool hugepages;
 	unsigned nr_regions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];

@@ -217,8 +217,8 @@ int ioeventfd_assign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio, 
 	return ioeventfd(vm_fd, efd, addr, len, pio, match_data, data, false);
 }
 
-int ioeventfd_deassign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
-		       bool match_data, uint64_t data)
+int ioeventfd_deassign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio, bool match_data,
+		       uint64_t data)
 {
 	return ioeventfd(vm_fd, efd, addr, len, pio, match_data, data, true);
 }

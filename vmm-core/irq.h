@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define IRQ_NR_LEGACY_GSIS 24 /* IOAPIC pins */
-#define IRQ_MAX_GSIS 1024
+#define IRQ_MAX_GSIS	   1024
 
 struct irq_sink {
 	int (*set_level)(struct irq_sink *sink, uint32_t gsi, int level);
@@ -31,7 +31,7 @@ struct gsi_router {
 	pthread_mutex_t lock;
 	struct kvm_irq_routing *table; /* legacy entries first, then MSI */
 	unsigned capacity;
-	uint8_t msi_used[IRQ_MAX_GSIS];	 /* 1 if GSI is an allocated MSI route */
+	uint8_t msi_used[IRQ_MAX_GSIS]; /* 1 if GSI is an allocated MSI route */
 };
 
 /* Install the default legacy routing; vm_fd must have an in-kernel irqchip. */
@@ -48,9 +48,9 @@ int irqfd_assign(int vm_fd, int efd, uint32_t gsi, int resample_fd);
 int irqfd_deassign(int vm_fd, int efd, uint32_t gsi);
 
 /* Bind an eventfd to guest writes of an MMIO/PIO address (KVM_IOEVENTFD). */
-int ioeventfd_assign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
-		     bool match_data, uint64_t data);
-int ioeventfd_deassign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
-		       bool match_data, uint64_t data);
+int ioeventfd_assign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio, bool match_data,
+		     uint64_t data);
+int ioeventfd_deassign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio, bool match_data,
+		       uint64_t data);
 
 #endif

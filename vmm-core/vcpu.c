@@ -17,8 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define APIC_LVT_LINT0 0x350
-#define APIC_LVT_LINT1 0x360
+#define APIC_LVT_LINT0	 0x350
+#define APIC_LVT_LINT1	 0x360
 #define APIC_MODE_NMI	 0x4
 #define APIC_MODE_EXTINT 0x7
 
@@ -62,8 +62,8 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned index)
 		log_err("KVM_CREATE_VCPU %u failed: %s", index, strerror(errno));
 		return ret;
 	}
-	vcpu->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd,
-			 0);
+	vcpu->run =
+	    mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		ret = -errno;
 		vcpu->run = NULL;
@@ -126,10 +126,11 @@ static int vcpu_handle_io(struct vcpu *vcpu)
 	uint64_t span = (uint64_t)run->io.size * run->io.count;
 
 	vcpu->stats.pio++;
-	if (run->io.size == 0 || run->io.size > 4 || run->io.data_offset > (uint64_t)vcpu->vm->run_size ||
+	if (run->io.size == 0 || run->io.size > 4 ||
+	    run->io.data_offset > (uint64_t)vcpu->vm->run_size ||
 	    span > (uint64_t)vcpu->vm->run_size - run->io.data_offset) {
-		log_err("vCPU %u: malformed PIO exit (size %u count %u)", vcpu->index,
-			run->io.size, run->io.count);
+		log_err("vCPU %u: malformed PIO exit (size %u count %u)", vcpu->index, run->io.size,
+			run->io.count);
 		return -EIO;
 	}
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
@@ -154,8 +155,8 @@ static int vcpu_handle_io(struct vcpu *vcpu)
 static void vcpu_handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	uint32_t len = run->mmio.len > sizeof(run->mmio.data) ? sizeof(run->mmio.data)
-							      : run->mmio.len;
+	uint32_t len =
+	    run->mmio.len > sizeof(run->mmio.data) ? sizeof(run->mmio.data) : run->mmio.len;
 	bool ok;
 
 	vcpu->stats.mmio++;
@@ -309,8 +310,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 
 static void dump_seg(const char *n, const struct kvm_segment *s)
 {
-	fprintf(stderr, "  %-3s sel %04x base %016llx limit %08x type %x dpl %u db %u l %u p %u\n", n,
-		s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl, s->db, s->l,
+	fprintf(stderr, "  %-3s sel %04x base %016llx limit %08x type %x dpl %u db %u l %u p %u\n",
+		n, s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl, s->db, s->l,
 		s->present);
 }
 
@@ -333,9 +334,9 @@ void vcpu_dump(struct vcpu *vcpu)
 		"  R8  %016llx R9  %016llx R10 %016llx R11 %016llx\n"
 		"  R12 %016llx R13 %016llx R14 %016llx R15 %016llx\n"
 		"  CR0 %016llx CR2 %016llx CR3 %016llx CR4 %016llx EFER %016llx\n",
-		vcpu->index, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
-		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3, s.cr4,
-		s.efer);
+		vcpu->index, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
+		r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3,
+		s.cr4, s.efer);
 	dump_seg("CS", &s.cs);
 	dump_seg("SS", &s.ss);
 	dump_seg("DS", &s.ds);

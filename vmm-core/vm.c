@@ -32,12 +32,15 @@ static const struct {
 	long cap;
 	const char *name;
 } required_caps[] = {
-	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},   {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
-	{KVM_CAP_PIT2, "KVM_CAP_PIT2"},			{KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
-	{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},		{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
-	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
-	{KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR"},
-	{KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER"},
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+    {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+    {KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
+    {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+    {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+    {KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR"},
+    {KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER"},
 };
 
 static void vm_request_stop(struct vm_power *p, enum vm_stop_reason reason, unsigned code)
@@ -81,8 +84,9 @@ static int vm_open_kvm(struct vm *vm)
 	if (vm->kvm_fd < 0) {
 		int ret = -errno;
 		if (errno == ENOENT)
-			log_err("no /dev/kvm: this host does not offer KVM (load kvm_intel or kvm_amd, "
-				"or enable nested virtualization)");
+			log_err(
+			    "no /dev/kvm: this host does not offer KVM (load kvm_intel or kvm_amd, "
+			    "or enable nested virtualization)");
 		else if (errno == EACCES || errno == EPERM)
 			log_err("no permission to open /dev/kvm (run as root or join the 'kvm' "
 				"group)");
@@ -156,10 +160,10 @@ static int vm_setup_memory(struct vm *vm)
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];
 		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uint64_t)(uintptr_t)r->hva,
+		    .slot = i,
+		    .guest_phys_addr = r->gpa,
+		    .memory_size = r->size,
+		    .userspace_addr = (uint64_t)(uintptr_t)r->hva,
 		};
 		if ((ret = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, (unsigned long)&slot,
 				    "KVM_SET_USER_MEMORY_REGION")))
@@ -174,7 +178,8 @@ static int vm_setup_cpu_policy(struct vm *vm)
 	int ret;
 
 	cpu_policy_config_init(&vm->cpu_cfg, vm->nr_vcpus);
-	if (vm->cfg.cpu_policy_path && (ret = cpu_policy_load(&vm->cpu_cfg, vm->cfg.cpu_policy_path)))
+	if (vm->cfg.cpu_policy_path &&
+	    (ret = cpu_policy_load(&vm->cpu_cfg, vm->cfg.cpu_policy_path)))
 		return ret;
 	if ((ret = cpuid_get_supported(vm->kvm_fd, &supported)))
 		return ret;
@@ -199,7 +204,7 @@ static int vm_open_serial_output(struct vm *vm)
 		return 0;
 	case SERIAL_FILE:
 		vm->serial_out_fd =
-			open(vm->cfg.serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		    open(vm->cfg.serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (vm->serial_out_fd < 0) {
 			int ret = -errno;
 			log_err("cannot open serial output file %s: %s", vm->cfg.serial_path,
@@ -413,8 +418,8 @@ static int vm_exit_status(const struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
-	static const char *const why[] = {"none", "reset", "power-off", "debug-exit", "crash",
-					  "VMM error"};
+	static const char *const why[] = {"none",	"reset", "power-off",
+					  "debug-exit", "crash", "VMM error"};
 	int ret = 0;
 
 	for (unsigned i = 0; i < vm->nr_vcpus && ret == 0; i++)

@@ -89,7 +89,7 @@ struct vm {
 	pthread_mutex_t stop_lock;
 	enum vm_stop_reason stop_reason;
 	unsigned stop_code;
-	int stop_efd; /* eventfd: wakes the event loop */
+	int stop_efd;	      /* eventfd: wakes the event loop */
 	atomic_bool stopping; /* read by vCPU threads without the lock */
 	int signal_fd;
 };

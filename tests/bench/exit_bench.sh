@@ -8,14 +8,16 @@
 # isa-debug-exit port 0xf4 with 0x31 (status 99; QEMU's own errors are 1):
 #   sluice: tests/guests/scratch_f4.bin (flat binary at 0x1000:0000)
 #   QEMU:   tests/guests/qemu_rom.bin   (64 KiB -bios ROM, same loop)
-# Runs alternate sluice/QEMU so drift in the machine hits both alike.
+# Baselines with 0 writes (scratch0_f4.bin, qemu_rom0.bin) separate the
+# per-exit cost from start-up and teardown. Runs rotate through the four
+# commands so drift in the machine hits all of them alike.
 #
-# Measures:
-#   wall      whole run, process start to exit (median of RUNS)
-#   peak RSS  /usr/bin/time -f %M (median of RUNS)
-#   Ir/exit   sluice userspace instructions per exit, from callgrind:
-#             (Ir(20,000 writes) - Ir(0 writes)) / 20,000, and the whole
-#             run's Ir / 20,002 exits
+# Measures (medians of RUNS runs):
+#   wall      whole run, process start to exit; and per exit:
+#             (wall(20,000 writes) - wall(0 writes)) / 20,000
+#   peak RSS  /usr/bin/time -f %M of the 20,000-write run
+#   Ir/exit   VMM userspace instructions per exit, from callgrind:
+#             (Ir(20,000 writes) - Ir(0 writes)) / 20,000
 #
 # Usage: tests/bench/exit_bench.sh [BUILD_DIR]   (default: build)
 # Env:   RUNS=5  QEMU=qemu-system-x86_64  MEMORY_MIB=256  CALLGRIND=1
@@ -34,13 +36,14 @@ SLUICE=$BUILD/sluice
 GUEST=$BUILD/tests/guests/scratch_f4.bin
 GUEST0=$BUILD/tests/guests/scratch0_f4.bin
 ROM=$BUILD/tests/guests/qemu_rom.bin
+ROM0=$BUILD/tests/guests/qemu_rom0.bin
 
 die() {
 	echo "exit_bench: $*" >&2
 	exit 1
 }
 
-for f in "$SLUICE" "$GUEST" "$GUEST0" "$ROM"; do
+for f in "$SLUICE" "$GUEST" "$GUEST0" "$ROM" "$ROM0"; do
 	[ -e "$f" ] || die "missing $f (build first: ninja -C $BUILD)"
 done
 command -v "$QEMU" >/dev/null || die "$QEMU not found (apt-get install qemu-system-x86)"
@@ -53,10 +56,16 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/exit-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-SLUICE_CMD=("$SLUICE" run --kernel "$GUEST" --memory "${MEMORY_MIB}M" --serial none)
-QEMU_CMD=("$QEMU" -machine pc -accel kvm -m "$MEMORY_MIB" -smp 1
-	-nodefaults -no-user-config -display none -serial null
-	-device isa-debug-exit,iobase=0xf4,iosize=1 -bios "$ROM")
+# sluice_cmd GUEST / qemu_cmd ROM: set CMD to the command line.
+sluice_cmd() {
+	CMD=("$SLUICE" run --kernel "$1" --memory "${MEMORY_MIB}M" --serial none)
+}
+# shellcheck disable=SC2054 # the commas are QEMU option syntax
+qemu_cmd() {
+	CMD=("$QEMU" -machine pc -accel kvm -m "$MEMORY_MIB" -smp 1
+		-nodefaults -no-user-config -display none -serial null
+		-device isa-debug-exit,iobase=0xf4,iosize=1 -bios "$1")
+}
 
 calc() { # EXPR [PRINTF_FORMAT]
 	awk "BEGIN { printf \"${2:-%.6f}\", $1 }"
@@ -86,61 +95,82 @@ median() { # FILE COLUMN
 }
 
 # One warm-up run each (page cache, KVM module state), not counted.
-measure warmup "${SLUICE_CMD[@]}"
-measure warmup "${QEMU_CMD[@]}"
+sluice_cmd "$GUEST"
+measure warmup "${CMD[@]}"
+qemu_cmd "$ROM"
+measure warmup "${CMD[@]}"
 for ((i = 0; i < RUNS; i++)); do
-	measure sluice "${SLUICE_CMD[@]}"
-	measure qemu "${QEMU_CMD[@]}"
+	sluice_cmd "$GUEST"
+	measure sluice "${CMD[@]}"
+	qemu_cmd "$ROM"
+	measure qemu "${CMD[@]}"
+	sluice_cmd "$GUEST0"
+	measure sluice0 "${CMD[@]}"
+	qemu_cmd "$ROM0"
+	measure qemu0 "${CMD[@]}"
 done
 
 s_wall=$(median "$TMP/sluice" 1)
 q_wall=$(median "$TMP/qemu" 1)
+s_wall0=$(median "$TMP/sluice0" 1)
+q_wall0=$(median "$TMP/qemu0" 1)
 s_rss=$(median "$TMP/sluice" 2)
 q_rss=$(median "$TMP/qemu" 2)
 
-ir_total() { # CALLGRIND_OUT
-	awk '/^(summary|totals):/ { print $2; exit }' "$1"
+# callgrind_ir OUT CMD...: runs CMD under callgrind, prints its total Ir.
+callgrind_ir() {
+	local out=$1 status
+	shift
+	set +e
+	valgrind --tool=callgrind --callgrind-out-file="$out" --smc-check=none \
+		--collect-systime=no "$@" >/dev/null 2>"$TMP/cg.err" </dev/null
+	status=$?
+	set -e
+	[ "$status" = 99 ] || { cat "$TMP/cg.err" >&2; die "$* under callgrind exited $status"; }
+	awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 
-s_ir_exit="n/a"
-s_ir_run="n/a"
+s_ir_exit=n/a
+q_ir_exit=n/a
+ir_ratio=n/a
 if [ "$CALLGRIND" = 1 ]; then
-	for g in "$GUEST" "$GUEST0"; do
-		set +e
-		valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$(basename "$g")" \
-			--smc-check=none --collect-systime=no \
-			"$SLUICE" run --kernel "$g" --memory "${MEMORY_MIB}M" --serial none \
-			>/dev/null 2>"$TMP/cg.err" </dev/null
-		status=$?
-		set -e
-		[ "$status" = 99 ] || { cat "$TMP/cg.err" >&2; die "sluice under callgrind exited $status"; }
-	done
-	ir=$(ir_total "$TMP/cg.scratch_f4.bin")
-	ir0=$(ir_total "$TMP/cg.scratch0_f4.bin")
-	s_ir_exit=$(((ir - ir0) / EXITS))
-	# 20,000 writes + the read-back + the debug exit.
-	s_ir_run=$((ir / (EXITS + 2)))
+	sluice_cmd "$GUEST"
+	s_ir=$(callgrind_ir "$TMP/cg.sluice" "${CMD[@]}")
+	sluice_cmd "$GUEST0"
+	s_ir0=$(callgrind_ir "$TMP/cg.sluice0" "${CMD[@]}")
+	qemu_cmd "$ROM"
+	q_ir=$(callgrind_ir "$TMP/cg.qemu" "${CMD[@]}")
+	qemu_cmd "$ROM0"
+	q_ir0=$(callgrind_ir "$TMP/cg.qemu0" "${CMD[@]}")
+	s_ir_exit=$(((s_ir - s_ir0) / EXITS))
+	q_ir_exit=$(((q_ir - q_ir0) / EXITS))
+	ir_ratio=$(calc "$s_ir_exit / $q_ir_exit" %.2f)
 fi
 
 fmt_ms() { calc "$1 * 1000" %.1f; }
 fmt_mib() { calc "$1 / 1024" %.1f; }
 ratio() { calc "$1 / $2" %.2f; }
-us_per_exit() { calc "$1 * 1000000 / $EXITS" %.1f; }
+per_exit_us() { calc "($1 - $2) * 1000000 / $EXITS" %.2f; }
 
-cat <<EOF
+sluice_cmd "$GUEST"
+s_cmd="${CMD[*]}"
+qemu_cmd "$ROM"
+q_cmd="${CMD[*]}"
+
+cat <<END
 ## Exit cost: $EXITS PIO exits (COM1 scratch register), median of $RUNS interleaved runs
 
 | | sluice | QEMU | sluice/QEMU |
 | --- | ---: | ---: | ---: |
 | wall time, whole run (ms) | $(fmt_ms "$s_wall") | $(fmt_ms "$q_wall") | $(ratio "$s_wall" "$q_wall") |
-| wall time per exit, upper bound (us) | $(us_per_exit "$s_wall") | $(us_per_exit "$q_wall") | |
+| wall time, 0-write baseline run (ms) | $(fmt_ms "$s_wall0") | $(fmt_ms "$q_wall0") | $(ratio "$s_wall0" "$q_wall0") |
+| wall time per exit (us) | $(per_exit_us "$s_wall" "$s_wall0") | $(per_exit_us "$q_wall" "$q_wall0") | $(ratio "($s_wall - $s_wall0)" "($q_wall - $q_wall0)") |
 | peak RSS (MiB) | $(fmt_mib "$s_rss") | $(fmt_mib "$q_rss") | $(ratio "$s_rss" "$q_rss") |
-| VMM userspace Ir per exit (callgrind, marginal) | $s_ir_exit | | |
-| VMM userspace Ir per exit (callgrind, whole run / $((EXITS + 2))) | $s_ir_run | | |
+| VMM userspace instructions per exit (callgrind Ir) | $s_ir_exit | $q_ir_exit | $ir_ratio |
 
-sluice: \`${SLUICE_CMD[*]}\`
+sluice: \`$s_cmd\`
 
-QEMU ($("$QEMU" --version | head -n 1)): \`${QEMU_CMD[*]}\`
+QEMU ($("$QEMU" --version | head -n 1)): \`$q_cmd\`
 
-Reproduce: \`tests/bench/exit_bench.sh $BUILD\` (RUNS=$RUNS MEMORY_MIB=$MEMORY_MIB)
-EOF
+Reproduce: \`RUNS=$RUNS MEMORY_MIB=$MEMORY_MIB tests/bench/exit_bench.sh $BUILD\`
+END

@@ -231,8 +231,8 @@ void exc_handler(struct exc_frame *f)
 		f->rip += 2;
 		return;
 	}
-	con_printf("FAIL: unexpected exception %u error 0x%lx at rip 0x%lx\n",
-		   (unsigned)f->vector, f->error, f->rip);
+	con_printf("FAIL: unexpected exception %u error 0x%lx at rip 0x%lx\n", (unsigned)f->vector,
+		   f->error, f->rip);
 	guest_exit(EXIT_BAD_EXCEPTION);
 }
 
@@ -247,11 +247,11 @@ static void idt_init(void)
 		uint64_t a = (uint64_t)(exc_stubs + 16 * v);
 
 		g.idt[v] = (struct idt_gate){
-			.off_lo = (uint16_t)a,
-			.sel = 0x08,
-			.type = 0x8e, /* present, DPL 0, 64-bit interrupt gate */
-			.off_mid = (uint16_t)(a >> 16),
-			.off_hi = (uint32_t)(a >> 32),
+		    .off_lo = (uint16_t)a,
+		    .sel = 0x08,
+		    .type = 0x8e, /* present, DPL 0, 64-bit interrupt gate */
+		    .off_mid = (uint16_t)(a >> 16),
+		    .off_hi = (uint32_t)(a >> 32),
 		};
 	}
 	__asm__ volatile("lidt %0" : : "m"(desc));
@@ -265,7 +265,9 @@ static struct cpuid_regs cpuid(uint32_t leaf, uint32_t sub)
 {
 	struct cpuid_regs r;
 
-	__asm__ volatile("cpuid" : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d)
+			 : "a"(leaf), "c"(sub));
 	return r;
 }
 
@@ -328,7 +330,7 @@ static void parse_cmdline(const uint8_t *bp, struct opts *o)
 	o->cmdline_ok = true;
 	if (!bp)
 		return;
-	addr = *(const uint32_t *)(bp + 0x228) | (uint64_t)*(const uint32_t *)(bp + 0xc8) << 32;
+	addr = *(const uint32_t *)(bp + 0x228) | (uint64_t) * (const uint32_t *)(bp + 0xc8) << 32;
 	if (!addr)
 		return;
 	if (addr >= 0x100000000ULL) {
@@ -410,8 +412,8 @@ static void check_cpuid(const struct opts *o)
 			r = cpuid(0xb, sub);
 			if (((r.c >> 8) & 0xff) == 0)
 				break;
-			con_printf("  leaf 0xB.%u: type %u, %u logical, shift %u, x2APIC ID %u\n", sub,
-				   (r.c >> 8) & 0xff, r.b & 0xffff, r.a & 0x1f, r.d);
+			con_printf("  leaf 0xB.%u: type %u, %u logical, shift %u, x2APIC ID %u\n",
+				   sub, (r.c >> 8) & 0xff, r.b & 0xffff, r.a & 0x1f, r.d);
 			last_count = r.b & 0xffff;
 			x2apic_id = r.d;
 			levels++;
@@ -438,8 +440,8 @@ static void check_msrs(const struct opts *o)
 	/* A known MSR must not fault: the #GP check below is then meaningful. */
 	ok = rdmsr_safe(MSR_IA32_APIC_BASE, &v);
 	con_printf("  IA32_APIC_BASE 0x%lx\n", v);
-	check(CK_APIC_BASE_MSR, ok && (v & ~0xfffULL) == APIC_BASE && (v & (1u << 8)) &&
-				       (v & (1u << 11)),
+	check(CK_APIC_BASE_MSR,
+	      ok && (v & ~0xfffULL) == APIC_BASE && (v & (1u << 8)) && (v & (1u << 11)),
 	      "rdmsr IA32_APIC_BASE: 0xfee00000, BSP, enabled");
 
 	ok = !rdmsr_safe(MSR_UNKNOWN, &v);

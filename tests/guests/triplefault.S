@@ -4,6 +4,9 @@
  * (KVM's real-mode emulator does not check the IVT limit, so a real-mode
  * int3 would not fault), loads an IDT with limit 0 and executes int3:
  * #BP and #GP do not fit in the IDT, nor does #DF, so the CPU shuts down.
+ * With -DFAULT_DIVIDE it divides by zero instead: on nested PVM hosts KVM's
+ * instruction emulator gives up on int3 (an internal error), while a #DE
+ * reaches the real triple-fault path (KVM_EXIT_SHUTDOWN).
  * The segments are based at 0x10000 so the link offsets (base 0) work.
  */
 #include "rm_lib.inc"
@@ -35,7 +38,13 @@ pm32:
 	mov	%ax, %ss
 	mov	$0x7ff0, %esp
 	lidt	idt_empty
+#ifdef FAULT_DIVIDE
+	xor	%eax, %eax
+	xor	%edx, %edx
+	div	%eax
+#else
 	int3
+#endif
 	/* Not reached when the triple fault stops the VM. */
 	mov	$EXIT_VMM_DID_NOT_STOP, %al
 	out	%al, $EXIT_PORT
@@ -43,7 +52,11 @@ pm32:
 	jmp	1b
 
 	.section .rodata
+#ifdef FAULT_DIVIDE
+msg:	.asciz	"triplefault: loading an empty IDT and dividing by zero\r\n"
+#else
 msg:	.asciz	"triplefault: loading an empty IDT and executing int3\r\n"
+#endif
 	.balign 8
 gdt:
 	.quad	0

@@ -43,14 +43,10 @@ printf 'This is a text file, not a kernel.\nSecond line.\n' >"$TEXT"
 gzip -c "$LM" >"$GZ"
 head -c 768 "$LM" >"$SHORT"
 
-# A bzImage whose protected-mode part (syssize, in 16-byte units at 0x1f4)
-# is 80 MiB: larger than the 64 MiB of guest RAM it is given.
+# A bzImage whose protected-mode part is 80 MiB: more than the 64 MiB of
+# guest RAM it is given.
 cp "$LM" "$BIG"
 truncate -s $((1024 + 80 * 1024 * 1024)) "$BIG"
-syssize=$((80 * 1024 * 1024 / 16))
-printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((syssize & 255)) $((syssize >> 8 & 255)) \
-	$((syssize >> 16 & 255)) $((syssize >> 24 & 255)))" |
-	dd of="$BIG" bs=1 seek=$((0x1f4)) conv=notrunc status=none
 
 check_bad "no --kernel" 'kernel' run
 check_bad "missing kernel file" 'no-such-kernel.*(no such file|not found)|(no such file|not found).*no-such-kernel' \
@@ -68,6 +64,7 @@ check_bad "text file as kernel" 'text' run --kernel "$TEXT"
 check_bad "gzip file as kernel" 'compress|gzip' run --kernel "$GZ"
 check_bad "truncated bzImage" 'truncat|short|too small|beyond|past the end' run --kernel "$SHORT"
 check_bad "kernel larger than --memory" 'fit|too (big|large)|memory' run --kernel "$BIG" --memory 64M
+check_bad "image above --memory 1M" 'fit' run --kernel "$LM" --memory 1M
 check_bad "--memory 12Q" '12Q' run --kernel "$LM" --memory 12Q
 check_bad "--memory size=abc" 'memory' run --kernel "$LM" --memory size=abc,hugepages=on
 check_bad "--cpus 0" 'cpus' run --kernel "$LM" --cpus 0
@@ -75,6 +72,8 @@ check_bad "--cpus 100000" 'cpus' run --kernel "$LM" --cpus 100000
 check_bad "--cpus x" 'cpus' run --kernel "$LM" --cpus x
 check_bad "--serial bogus" 'serial' run --kernel "$LM" --serial bogus
 check_bad "--cpu-policy missing file" 'no-such-policy' run --kernel "$LM" --cpu-policy "$TEST_TMP/no-such-policy"
+printf '# bad index\nmsr zzz value 1\n' >"$TEST_TMP/bad-policy.txt"
+check_bad "--cpu-policy bad line" 'bad-policy.txt:2' run --kernel "$LM" --cpu-policy "$TEST_TMP/bad-policy.txt"
 check_bad "unknown option" 'frobnicate' run --kernel "$LM" --frobnicate
 check_bad "unknown command" 'fly' fly
 

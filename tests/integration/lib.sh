@@ -68,6 +68,8 @@ expect_stderr() {
 }
 
 pass() {
+	echo "--- guest output of the last run ---"
+	head -c 4000 "$OUT"
 	echo "PASS: $*"
 	exit 0
 }
