@@ -39,7 +39,7 @@ if CC=clang meson setup build-fuzz -Dfuzz=true -Dguests=false -Db_sanitize=addre
      -Db_lundef=false >/tmp/sluice-fuzz-setup.log 2>&1 || [ -d build-fuzz ]; then
   if ninja -C build-fuzz >/tmp/sluice-fuzz-build.log 2>&1; then
     for f in build-fuzz/tests/fuzz/fuzz_*; do
-      [ -x "$f" ] || continue
+      [ -f "$f" ] && [ -x "$f" ] || continue
       name=$(basename "$f")
       corpus="build-fuzz/corpus-$name"; mkdir -p "$corpus"
       # Seed with real inputs: the test guests for the loaders, policy files

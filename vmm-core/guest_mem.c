@@ -52,9 +52,14 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size, bool hugepages)
 		 * pages fails here with a message instead of SIGBUS-ing a vCPU. */
 		if (madvise(gm->base, size, MADV_POPULATE_WRITE) < 0) {
 			ret = errno == EFAULT ? -ENOMEM : -errno;
-			log_err("cannot populate %llu MiB of huge pages (see "
-				"/proc/sys/vm/nr_hugepages): %s",
-				(unsigned long long)(size / MiB), strerror(errno));
+			if (ret == -ENOMEM)
+				log_err(
+				    "the host has too few free 2 MiB huge pages for %llu MiB of "
+				    "guest RAM (see /proc/sys/vm/nr_hugepages)",
+				    (unsigned long long)(size / MiB));
+			else
+				log_err("cannot populate huge pages for guest RAM: %s",
+					strerror(-ret));
 			goto err;
 		}
 	} else {
