@@ -352,7 +352,7 @@ static int pvh_start_info_write(struct guest_mem *gm, const struct boot_input *i
 int boot_pvh_load(struct guest_mem *gm, const struct boot_input *in, struct boot_entry *entry)
 {
 	struct boot_elf elf;
-	uint64_t lo = 0, hi = 0, rip = 0, initrd = 0;
+	uint64_t lo = 0, hi = 0, rip = 0;
 	int ret;
 
 	ret = elf_prepare(gm, in, &elf, &lo, &hi);
@@ -366,23 +366,5 @@ int boot_pvh_load(struct guest_mem *gm, const struct boot_input *in, struct boot
 	ret = check_entry(gm, rip);
 	if (ret < 0)
 		return ret;
-	ret = boot_cmdline_write(gm, in->cmdline, BOOT_CMDLINE_MAX - 1);
-	if (ret < 0)
-		return ret;
-	ret = boot_initrd_place(gm, in, lo, hi, UINT32_MAX, &initrd);
-	if (ret < 0)
-		return ret;
-	ret = pvh_start_info_write(gm, in, initrd);
-	if (ret < 0)
-		return ret;
-	ret = boot_tables_write(gm, false);
-	if (ret < 0)
-		return ret;
-
-	entry->mode = BOOT_MODE_PROT32;
-	entry->rip = rip;
-	entry->rbx = BOOT_INFO_ADDR;
-	entry->rsp = BOOT_STACK_TOP;
-	boot_entry_set_tables(entry);
-	return 0;
+	return boot_prot32_finish(gm, in, lo, hi, pvh_start_info_write, rip, entry);
 }

@@ -174,7 +174,7 @@ static int info_write(struct guest_mem *gm, const struct boot_input *in, uint64_
 
 int boot_multiboot_load(struct guest_mem *gm, const struct boot_input *in, struct boot_entry *entry)
 {
-	uint64_t lo = 0, hi = 0, rip = 0, initrd = 0;
+	uint64_t lo = 0, hi = 0, rip = 0;
 	uint32_t flags;
 	long off;
 	int ret;
@@ -198,24 +198,8 @@ int boot_multiboot_load(struct guest_mem *gm, const struct boot_input *in, struc
 	if (ret < 0)
 		return ret;
 
-	ret = boot_cmdline_write(gm, in->cmdline, BOOT_CMDLINE_MAX - 1);
-	if (ret < 0)
-		return ret;
-	ret = boot_initrd_place(gm, in, lo, hi, UINT32_MAX, &initrd);
-	if (ret < 0)
-		return ret;
-	ret = info_write(gm, in, initrd);
-	if (ret < 0)
-		return ret;
-	ret = boot_tables_write(gm, false);
-	if (ret < 0)
-		return ret;
-
-	entry->mode = BOOT_MODE_PROT32;
-	entry->rip = rip;
-	entry->rax = BOOT_MB_BOOT_MAGIC;
-	entry->rbx = BOOT_INFO_ADDR;
-	entry->rsp = BOOT_STACK_TOP;
-	boot_entry_set_tables(entry);
-	return 0;
+	ret = boot_prot32_finish(gm, in, lo, hi, info_write, rip, entry);
+	if (ret == 0)
+		entry->rax = BOOT_MB_BOOT_MAGIC;
+	return ret;
 }

@@ -74,3 +74,29 @@ void boot_entry_set_tables(struct boot_entry *entry)
 	entry->idt_base = BOOT_IDT_ADDR;
 	entry->idt_limit = IDT_SIZE - 1;
 }
+
+int boot_prot32_finish(struct guest_mem *gm, const struct boot_input *in, uint64_t lo, uint64_t hi,
+		       boot_info_write_fn info_write, uint64_t rip, struct boot_entry *entry)
+{
+	uint64_t initrd = 0;
+	int ret;
+
+	ret = boot_cmdline_write(gm, in->cmdline, BOOT_CMDLINE_MAX - 1);
+	if (ret < 0)
+		return ret;
+	ret = boot_initrd_place(gm, in, lo, hi, UINT32_MAX, &initrd);
+	if (ret < 0)
+		return ret;
+	ret = info_write(gm, in, initrd);
+	if (ret < 0)
+		return ret;
+	ret = boot_tables_write(gm, false);
+	if (ret < 0)
+		return ret;
+	entry->mode = BOOT_MODE_PROT32;
+	entry->rip = rip;
+	entry->rbx = BOOT_INFO_ADDR;
+	entry->rsp = BOOT_STACK_TOP;
+	boot_entry_set_tables(entry);
+	return 0;
+}

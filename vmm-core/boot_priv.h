@@ -135,6 +135,17 @@ int boot_tables_write(struct guest_mem *gm, bool long_mode);
 /* Fill the descriptor-table part of a protected/long mode entry. */
 void boot_entry_set_tables(struct boot_entry *entry);
 
+/* Writes the boot information block (PVH start info, multiboot info). */
+typedef int (*boot_info_write_fn)(struct guest_mem *gm, const struct boot_input *in,
+				  uint64_t initrd);
+/*
+ * The tail shared by the 32-bit entries (PVH, multiboot): command line,
+ * initrd above the kernel [lo, hi), the boot information block at
+ * BOOT_INFO_ADDR, GDT/IDT, and a PROT32 entry at rip with ebx = the block.
+ */
+int boot_prot32_finish(struct guest_mem *gm, const struct boot_input *in, uint64_t lo, uint64_t hi,
+		       boot_info_write_fn info_write, uint64_t rip, struct boot_entry *entry);
+
 /* ELF images, 32- or 64-bit, normalised; all offsets already bounds-checked. */
 struct boot_elf {
 	const uint8_t *img;
