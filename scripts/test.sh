@@ -17,8 +17,8 @@ tally() { # parse meson's summary from a log file
   passed=$((passed + ${ok:-0})); failed=$((failed + ${fail:-0} + ${to:-0}))
   skipped=$((skipped + ${skip:-0}))
 }
-run_suite() { # name builddir setup-args...
-  local name=$1 dir=$2; shift 2
+run_suite() { # name builddir "meson test args" setup-args...
+  local name=$1 dir=$2 targs=$3; shift 3
   echo "=== $name ==="
   if [ ! -d "$dir" ]; then
     meson setup "$dir" "$@" >"/tmp/sluice-$name-setup.log" 2>&1 || {
@@ -27,12 +27,16 @@ run_suite() { # name builddir setup-args...
   if ! ninja -C "$dir" >"/tmp/sluice-$name-build.log" 2>&1; then
     tail -50 "/tmp/sluice-$name-build.log"; failed=$((failed + 1)); return
   fi
-  meson test -C "$dir" --print-errorlogs 2>&1 | tee "/tmp/sluice-$name-test.log"
+  # shellcheck disable=SC2086
+  meson test -C "$dir" --print-errorlogs $targs 2>&1 | tee "/tmp/sluice-$name-test.log"
   tally "/tmp/sluice-$name-test.log"
 }
 
-run_suite plain build
-run_suite asan build-asan -Db_sanitize=address,undefined -Db_lundef=false
+# Unit and integration tests, then the virtual-host suite (tests/e2e): Linux
+# guests, nested KVM, IOMMU and SR-IOV inside QEMU/TCG.
+run_suite plain build ""
+# The sanitizer build repeats unit and integration tests, not the slow e2e.
+run_suite asan build-asan "--no-suite e2e" -Db_sanitize=address,undefined -Db_lundef=false
 
 echo "=== fuzz ==="
 if CC=clang meson setup build-fuzz -Dfuzz=true -Dguests=false -Db_sanitize=address,undefined \

@@ -328,7 +328,13 @@ static int acpi_build_fadt(struct acpi_area *area, uint64_t dsdt, uint64_t *gpa)
 	/* No FACS: hardware-reduced ACPI has no firmware waking vector. */
 	put16(t + FADT_SCI_INT, ACPI_SCI_IRQ);
 	t[FADT_CENTURY] = RTC_REG_CENTURY;
-	put16(t + FADT_IAPC_BOOT_ARCH, IAPC_BOOT_ARCH_8042 | IAPC_BOOT_ARCH_VGA_NOT_PRESENT);
+	/*
+	 * The i8042 is there for reset only: it has no keyboard or mouse behind
+	 * it. Not advertising it keeps Linux from probing it, which costs
+	 * thousands of exits and seconds of command timeouts; its reset path
+	 * (reboot=k) writes port 0x64 regardless.
+	 */
+	put16(t + FADT_IAPC_BOOT_ARCH, IAPC_BOOT_ARCH_VGA_NOT_PRESENT);
 	put32(t + FADT_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP | FADT_F_PWR_BUTTON |
 				  FADT_F_SLP_BUTTON);
 	acpi_gas_io8(t + FADT_RESET_REG, ACPI_PM_RESET);

@@ -63,7 +63,10 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size, bool hugepages)
 			goto err;
 		}
 	} else {
-		madvise(gm->base, size, MADV_MERGEABLE);
+		/* Transparent huge pages for shmem (where the host allows them:
+		 * /sys/kernel/mm/transparent_hugepage/shmem_enabled) let KVM map
+		 * guest RAM with 2 MiB pages: far fewer nested page faults. */
+		madvise(gm->base, size, MADV_HUGEPAGE);
 	}
 	gm->size = size;
 	gm->page_size = page;

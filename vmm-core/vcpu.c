@@ -126,6 +126,8 @@ static int vcpu_handle_io(struct vcpu *vcpu)
 	uint64_t span = (uint64_t)run->io.size * run->io.count;
 
 	vcpu->stats.pio++;
+	if (run->io.port < VCPU_STATS_PORTS)
+		vcpu->stats.port[run->io.port]++;
 	if (run->io.size == 0 || run->io.size > 4 ||
 	    run->io.data_offset > (uint64_t)vcpu->vm->run_size ||
 	    span > (uint64_t)vcpu->vm->run_size - run->io.data_offset) {
@@ -306,6 +308,40 @@ void vcpu_destroy(struct vcpu *vcpu)
 		close(vcpu->fd);
 	vcpu->run = NULL;
 	vcpu->fd = -1;
+}
+
+void vcpu_report_stats(const struct vcpu *vcpu)
+{
+	const struct vcpu_stats *st = &vcpu->stats;
+	char top[256] = "";
+	size_t len = 0;
+	uint64_t floor = UINT64_MAX;
+
+	if (!log_debug_enabled())
+		return;
+	/* The eight busiest ports, busiest first. */
+	for (int k = 0; k < 8; k++) {
+		uint64_t best = 0;
+		unsigned port = 0;
+		for (unsigned p = 0; p < VCPU_STATS_PORTS; p++) {
+			if (st->port[p] > best && st->port[p] < floor) {
+				best = st->port[p];
+				port = p;
+			}
+		}
+		if (!best)
+			break;
+		len += (size_t)snprintf(top + len, sizeof(top) - len, " 0x%x:%llu", port,
+					(unsigned long long)best);
+		floor = best;
+		if (len >= sizeof(top))
+			break;
+	}
+	log_debug("vCPU %u: %llu exits: %llu pio (%llu unclaimed), %llu mmio (%llu unclaimed), "
+		  "%llu msr; busiest ports%s",
+		  vcpu->index, (unsigned long long)st->exits, (unsigned long long)st->pio,
+		  (unsigned long long)st->unhandled_pio, (unsigned long long)st->mmio,
+		  (unsigned long long)st->unhandled_mmio, (unsigned long long)st->msr, top);
 }
 
 static void dump_seg(const char *n, const struct kvm_segment *s)

@@ -16,8 +16,11 @@
 struct vm;
 struct kvm_run;
 
+#define VCPU_STATS_PORTS 0x400 /* per-port counts for the legacy I/O space */
+
 struct vcpu_stats {
 	uint64_t exits, pio, mmio, msr, unhandled_pio, unhandled_mmio;
+	uint64_t port[VCPU_STATS_PORTS]; /* PIO exits by port (all sizes) */
 };
 
 struct vcpu {
@@ -38,6 +41,8 @@ int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
+/* Log the exit counts (debug log): where a guest's exits go, by kind and port. */
+void vcpu_report_stats(const struct vcpu *vcpu);
 /* Print registers, and the code bytes at RIP if they can be read. */
 void vcpu_dump(struct vcpu *vcpu);
 

@@ -428,8 +428,10 @@ int vm_run(struct vm *vm)
 		vm->power.request_stop(&vm->power, VM_STOP_ERROR, 0);
 	else if (evloop_run(&vm->loop))
 		vm->power.request_stop(&vm->power, VM_STOP_ERROR, 0);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		vcpu_join(&vm->vcpus[i]);
+		vcpu_report_stats(&vm->vcpus[i]);
+	}
 	if (vm->msr_ready)
 		msr_policy_report(&vm->msr);
 	log_debug("VM stopped: %s (code 0x%x)", why[vm->stop_reason], vm->stop_code);

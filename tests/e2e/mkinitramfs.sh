@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Builds the two initramfs images of the virtual-host suite:
+#   $OUT/l2.cpio  the L2 guest's: busybox + tests/e2e/l2-init
+#   $OUT/l1.cpio  the virtual host's: busybox, the kernel modules the steps
+#                 need (dependency closure resolved by kmod for the installed
+#                 kernel), sluice and its test guests, QEMU (the L1 peer VMM
+#                 for the benchmark), the L2 kernel + l2.cpio, the steps.
+# usage: mkinitramfs.sh OUTDIR BUILDDIR KVER
+set -euo pipefail
+OUT=$1 BUILD=$2 KVER=$3
+SRC=$(cd "$(dirname "$0")" && pwd)
+MODULES="kvm kvm_amd irqbypass vfio vfio_iommu_type1 vfio_pci nvme pci_stub"
+
+copy_with_libs() { # ROOT BINARY [DEST]
+	local root=$1 bin=$2 dst=${3:-$2} lib
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$bin" "$root$dst"
+	for lib in $(ldd "$bin" 2>/dev/null | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
+		[ -f "$lib" ] || continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -Ln "$lib" "$root$lib"
+	done
+}
+
+busybox_root() { # ROOT
+	mkdir -p "$1"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root}
+	cp /bin/busybox "$1/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ -e "$1/bin/$a" ] || ln -s busybox "$1/bin/$a"
+	done
+}
+
+cpio_of() { # ROOT FILE
+	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) >"$2"
+}
+
+rm -rf "$OUT/l1root" "$OUT/l2root"
+mkdir -p "$OUT"
+
+# --- L2 ---
+R2=$OUT/l2root
+busybox_root "$R2"
+cp "$SRC/l2-init" "$R2/init"
+chmod +x "$R2/init"
+cpio_of "$R2" "$OUT/l2.cpio"
+
+# --- L1 ---
+R1=$OUT/l1root
+busybox_root "$R1"
+mkdir -p "$R1/lib/modules/$KVER"
+for m in $MODULES; do
+	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | awk '!seen[$0]++' | while read -r f; do
+	rel=${f#/lib/modules/$KVER/}
+	mkdir -p "$R1/lib/modules/$KVER/$(dirname "$rel")"
+	cp "$f" "$R1/lib/modules/$KVER/$rel"
+done
+cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} "$R1/lib/modules/$KVER/" 2>/dev/null || true
+depmod -b "$R1" "$KVER"
+
+# sluice and its test guests
+copy_with_libs "$R1" "$BUILD/sluice" /usr/bin/sluice
+mkdir -p "$R1/guests"
+cp "$BUILD"/tests/guests/*.bin "$BUILD"/tests/guests/*.bzImage "$R1/guests/"
+
+# QEMU as the peer VMM inside the virtual host, with the firmware it loads
+copy_with_libs "$R1" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64
+mkdir -p "$R1/usr/share/qemu"
+for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+	/usr/share/qemu/kvmvapic.bin; do
+	cp -L "$f" "$R1/usr/share/qemu/"
+done
+
+# the L2 guest: the same kernel as the virtual host, and its initramfs
+mkdir -p "$R1/l2"
+cp "/boot/vmlinuz-$KVER" "$R1/l2/vmlinuz"
+cp "$OUT/l2.cpio" "$R1/l2/initrd.cpio"
+
+cp "$SRC/l1-init" "$R1/init"
+chmod +x "$R1/init"
+mkdir -p "$R1/steps"
+cp "$SRC"/steps/*.sh "$R1/steps/"
+cpio_of "$R1" "$OUT/l1.cpio"
+echo "initramfs: l1 $(($(stat -c %s "$OUT/l1.cpio") >> 20)) MiB, l2 $(($(stat -c %s "$OUT/l2.cpio") >> 10)) KiB, kernel $KVER"

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+# budget: 480
+# Boot time of the same L2 kernel (bzImage) + initramfs under sluice and
+# under QEMU (-enable-kvm), measured from outside the L2 (its clock jumps):
+# launch -> "L2 INIT" on the serial console -> VMM exit. RUNS runs of each,
+# interleaved, for two memory setups:
+#   default: sluice's memfd RAM with shmem THP allowed (shmem_enabled=advise,
+#            as QEMU's anonymous RAM gets THP by default), QEMU's default RAM
+#   hugetlb: both VMMs on 2 MiB hugetlbfs pages
+need_kvm
+RUNS=${RUNS:-3}
+APPEND="console=ttyS0 quiet panic=-1 l2=bench"
+SLUICE="sluice run --kernel /l2/vmlinuz --initrd /l2/initrd.cpio --cpus 2 --cmdline"
+QEMU="qemu-system-x86_64 -enable-kvm -cpu host -machine q35 -smp 2 -m 256M -nodefaults
+	-display none -serial stdio -no-reboot -L /usr/share/qemu
+	-kernel /l2/vmlinuz -initrd /l2/initrd.cpio"
+
+# timed NAME CMD...: runs CMD, watches its console, records init and exit times.
+timed() {
+	name=$1
+	shift
+	rm -f /tmp/bench.init
+	start=$(uptime_s)
+	"$@" </dev/null 2>/tmp/bench.err | while IFS= read -r line; do
+		case $line in
+		"L2 INIT"*) uptime_s >/tmp/bench.init ;;
+		esac
+	done
+	end=$(uptime_s)
+	[ -s /tmp/bench.init ] || { cat /tmp/bench.err; fail "$name: L2 did not reach /init"; }
+	init=$(awk "BEGIN { printf \"%.2f\", $(cat /tmp/bench.init) - $start }")
+	total=$(awk "BEGIN { printf \"%.2f\", $end - $start }")
+	echo "$init $total" >>/tmp/bench.$name
+	echo "$name: init ${init}s exit ${total}s"
+}
+median() { sort -n -k "$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
+report() { # SETUP
+	s=/tmp/bench.sluice_$1
+	q=/tmp/bench.qemu_$1
+	result "$1_sluice" "init=$(median $s 1)s exit=$(median $s 2)s"
+	result "$1_qemu" "init=$(median $q 1)s exit=$(median $q 2)s"
+	result "$1_ratio_exit" "$(awk "BEGIN { printf \"%.2f\", $(median $s 2) / $(median $q 2) }")"
+	result "$1_ratio_init" "$(awk "BEGIN { printf \"%.2f\", $(median $s 1) / $(median $q 1) }")"
+}
+
+rm -f /tmp/bench.*
+thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+old_thp=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+echo advise >$thp
+for i in $(seq $RUNS); do
+	timed sluice_default $SLUICE "$APPEND" --memory 256M
+	timed qemu_default $QEMU -append "$APPEND"
+done
+echo "$old_thp" >$thp
+
+echo 140 >/proc/sys/vm/nr_hugepages
+[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 130 ] || fail "could not reserve huge pages"
+for i in $(seq $RUNS); do
+	timed sluice_hugetlb $SLUICE "$APPEND" --memory size=256M,hugepages=on
+	timed qemu_hugetlb $QEMU -mem-path /dev/hugepages -append "$APPEND"
+done
+echo 0 >/proc/sys/vm/nr_hugepages
+report default
+report hugetlb
