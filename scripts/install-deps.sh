@@ -6,7 +6,7 @@ pkgs=(
   gcc binutils clang libclang-rt-14-dev   # clang: libFuzzer targets and sanitizers
   linux-libc-dev libcmocka-dev libpci-dev
   valgrind time qemu-system-x86           # benchmarks: callgrind, peak RSS, QEMU as the peer
-  linux-image-amd64 busybox-static cpio kmod bc perl   # tests/e2e: the virtual host and its guests
+  linux-image-amd64 busybox-static cpio kmod bc perl pciutils nvme-cli  # tests/e2e: the virtual host
 )
 missing=()
 for p in "${pkgs[@]}"; do

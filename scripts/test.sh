@@ -35,6 +35,8 @@ run_suite() { # name builddir "meson test args" setup-args...
 # Unit and integration tests, then the virtual-host suite (tests/e2e): Linux
 # guests, nested KVM, IOMMU and SR-IOV inside QEMU/TCG.
 run_suite plain build ""
+# The virtual host's step results and measurements, for the CI log.
+[ -f build/e2e/summary.txt ] && cat build/e2e/summary.txt
 # The sanitizer build repeats unit and integration tests, not the slow e2e.
 run_suite asan build-asan "--no-suite e2e" -Db_sanitize=address,undefined -Db_lundef=false
 

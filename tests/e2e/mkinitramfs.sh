@@ -64,6 +64,12 @@ copy_with_libs "$R1" "$BUILD/sluice" /usr/bin/sluice
 mkdir -p "$R1/guests"
 cp "$BUILD"/tests/guests/*.bin "$BUILD"/tests/guests/*.bzImage "$R1/guests/"
 
+# PCI and NVMe tools for the device steps
+copy_with_libs "$R1" /usr/bin/lspci
+copy_with_libs "$R1" /usr/sbin/nvme
+mkdir -p "$R1/usr/share/misc" "$R1/etc/nvme"
+cp -L /usr/share/misc/pci.ids "$R1/usr/share/misc/" 2>/dev/null || true
+
 # QEMU as the peer VMM inside the virtual host, with the firmware it loads
 copy_with_libs "$R1" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64
 mkdir -p "$R1/usr/share/qemu"

@@ -67,6 +67,7 @@ qrc=${PIPESTATUS[0]}
 wall=$(echo "$(date +%s.%N) - $start" | bc)
 
 passed=0 failed=0
+{
 echo
 echo "virtual host: QEMU exit status $qrc, ${wall%.*} s wall"
 for s in ${STEPS//,/ }; do
@@ -88,4 +89,5 @@ if [ "$failed" -gt 0 ] || ! grep -q "E2E DONE" "$LOG"; then
 	tail -n 60 "$LOG"
 fi
 echo "e2e: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && grep -q "E2E DONE" "$LOG"
+} | tee "$OUT/summary.txt"
+grep -q "^e2e: [0-9]* passed, 0 failed" "$OUT/summary.txt" && grep -q "E2E DONE" "$LOG"

@@ -13,5 +13,10 @@ done
 [ -n "$edu" ] || fail "no edu device"
 [ -n "$pf" ] || fail "no SR-IOV NVMe controller"
 [ -e "/sys/bus/pci/devices/$edu/iommu_group" ] || fail "edu $edu has no IOMMU group"
+lspci -nn
+modprobe nvme || fail "modprobe nvme failed"
+for i in $(seq 50); do [ -e /dev/nvme0 ] && break; sleep 0.2; done
+[ -e /dev/nvme0 ] || fail "the NVMe PF did not come up as /dev/nvme0"
+nvme list
 result edu "$edu"
 result nvme_pf "$pf totalvfs=$(cat /sys/bus/pci/devices/$pf/sriov_totalvfs)"
