@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# budget: 90
+# budget: 60
 # kvm_amd gives a working /dev/kvm in the virtual host, and sluice runs its
 # test guests on it (real nested SVM, not this machine's PVM KVM).
 need_kvm

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# budget: 240
+# budget: 150
 # sluice boots Linux (the Debian kernel, bzImage) with a busybox initramfs:
 # the guest reaches /init, reports what it sees, echoes a line typed into
 # sluice's stdin, runs a command from its command line, and powers off.

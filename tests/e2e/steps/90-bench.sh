@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# budget: 480
+# budget: 360
 # Boot time of the same L2 kernel (bzImage) + initramfs under sluice and
 # under QEMU (-enable-kvm), measured from outside the L2 (its clock jumps):
 # launch -> "L2 INIT" on the serial console -> VMM exit. RUNS runs of each,
