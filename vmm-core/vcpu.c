@@ -48,6 +48,31 @@ err:
 	return -errno;
 }
 
+#define MSR_MTRR_DEF_TYPE   0x2ff
+#define MTRR_DEF_TYPE_E	    (1u << 11)
+#define MTRR_TYPE_WRITEBACK 6
+
+/*
+ * Firmware leaves MTRRs enabled with write-back as the default type. KVM's
+ * reset value is "disabled", which a guest reads as all memory uncached;
+ * KVM honours guest MTRRs once a device without snooping (VFIO) is
+ * attached, so the default matters for passthrough performance.
+ */
+static int vcpu_setup_msrs(struct vcpu *vcpu)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} m = {.hdr.nmsrs = 1,
+	       .e[0] = {.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_E | MTRR_TYPE_WRITEBACK}};
+
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, &m) != 1) {
+		log_err("vCPU %u: cannot set the MTRR default type", vcpu->index);
+		return -EIO;
+	}
+	return 0;
+}
+
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned index)
 {
 	struct kvm_cpuid2 *cpuid = NULL;
@@ -79,6 +104,9 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned index)
 		goto err;
 	}
 	ret = vcpu_setup_lapic(vcpu);
+	if (ret)
+		goto err;
+	ret = vcpu_setup_msrs(vcpu);
 	if (ret)
 		goto err;
 	free(cpuid);

@@ -31,6 +31,27 @@ busybox_root() { # ROOT
 	done
 }
 
+# extract_vmlinux BZIMAGE OUT: the setup header says where the compressed
+# kernel is (payload_offset at 0x248, payload_length at 0x24c, protocol 2.08+).
+extract_vmlinux() {
+	local img=$1 out=$2 sects off len magic
+	sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$img" | tr -d ' ')
+	[ "$sects" = 0 ] && sects=4
+	off=$(od -An -tu4 -j $((0x248)) -N4 "$img" | tr -d ' ')
+	len=$(od -An -tu4 -j $((0x24c)) -N4 "$img" | tr -d ' ')
+	off=$(((sects + 1) * 512 + off))
+	len=$((len - 4)) # kbuild appends the uncompressed size to the stream
+	magic=$(od -An -tx1 -j "$off" -N4 "$img" | tr -d ' ')
+	payload() { dd if="$img" iflag=skip_bytes,count_bytes skip="$off" count="$len" bs=1M status=none; }
+	case $magic in
+	fd377a58) payload | xz -dc >"$out" ;;
+	1f8b*) payload | gzip -dc >"$out" ;;
+	28b52ffd) payload | zstd -dc >"$out" ;;
+	*) echo "mkinitramfs: unknown kernel payload compression (magic $magic)" >&2; return 1 ;;
+	esac
+	[ "$(od -An -c -N4 "$out" | tr -d ' ')" = '177ELF' ] || { echo "mkinitramfs: payload is not ELF" >&2; return 1; }
+}
+
 cpio_of() { # ROOT FILE
 	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) >"$2"
 }
@@ -74,7 +95,7 @@ cp -L /usr/share/misc/pci.ids "$R1/usr/share/misc/" 2>/dev/null || true
 copy_with_libs "$R1" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64
 mkdir -p "$R1/usr/share/qemu"
 for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
-	/usr/share/qemu/kvmvapic.bin; do
+	/usr/share/qemu/kvmvapic.bin /usr/share/qemu/pvh.bin; do
 	cp -L "$f" "$R1/usr/share/qemu/"
 done
 
@@ -82,6 +103,9 @@ done
 mkdir -p "$R1/l2"
 cp "/boot/vmlinuz-$KVER" "$R1/l2/vmlinuz"
 cp "$OUT/l2.cpio" "$R1/l2/initrd.cpio"
+# ... and the same kernel uncompressed (an ELF vmlinux with a PVH note), cut
+# out of the bzImage's payload: the bench step boots it under both VMMs.
+extract_vmlinux "/boot/vmlinuz-$KVER" "$R1/l2/vmlinux"
 
 cp "$SRC/l1-init" "$R1/init"
 chmod +x "$R1/init"

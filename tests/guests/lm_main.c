@@ -50,6 +50,7 @@ enum {
 	CK_POLICY_MSR,
 	CK_SMP,
 	CK_CMDLINE,
+	CK_MTRR_DEF_TYPE,
 };
 
 struct exc_frame {
@@ -443,6 +444,12 @@ static void check_msrs(const struct opts *o)
 	check(CK_APIC_BASE_MSR,
 	      ok && (v & ~0xfffULL) == APIC_BASE && (v & (1u << 8)) && (v & (1u << 11)),
 	      "rdmsr IA32_APIC_BASE: 0xfee00000, BSP, enabled");
+
+	/* Firmware-like MTRR state: enabled, default type write-back. */
+	ok = rdmsr_safe(0x2ff, &v);
+	con_printf("  IA32_MTRR_DEF_TYPE 0x%lx\n", v);
+	check(CK_MTRR_DEF_TYPE, ok && (v & 0x8ff) == 0x806,
+	      "rdmsr IA32_MTRR_DEF_TYPE: enabled, write-back default");
 
 	ok = !rdmsr_safe(MSR_UNKNOWN, &v);
 	check(CK_UNKNOWN_MSR_GP, ok, "rdmsr of an unknown MSR raises #GP");
