@@ -60,17 +60,20 @@ err:
  */
 static int vcpu_setup_msrs(struct vcpu *vcpu)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} m = {.hdr.nmsrs = 1,
-	       .e[0] = {.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_E | MTRR_TYPE_WRITEBACK}};
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + sizeof(m->entries[0]));
+	int ret = 0;
 
-	if (ioctl(vcpu->fd, KVM_SET_MSRS, &m) != 1) {
+	if (!m)
+		return -ENOMEM;
+	m->nmsrs = 1;
+	m->entries[0].index = MSR_MTRR_DEF_TYPE;
+	m->entries[0].data = MTRR_DEF_TYPE_E | MTRR_TYPE_WRITEBACK;
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, m) != 1) {
 		log_err("vCPU %u: cannot set the MTRR default type", vcpu->index);
-		return -EIO;
+		ret = -EIO;
 	}
-	return 0;
+	free(m);
+	return ret;
 }
 
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned index)
