@@ -3,6 +3,7 @@
 #include "acpi_pm.h"
 #include "boot.h"
 #include "log.h"
+#include "pci.h"
 #include "rtc.h"
 #include "serial.h"
 #include "util.h"
@@ -151,7 +152,7 @@ static void acpi_gas_io8(uint8_t *p, uint16_t port)
 /* --- AML: just enough to hand-assemble the DSDT --- */
 
 struct aml {
-	uint8_t buf[512];
+	uint8_t buf[4096];
 	size_t len;
 	bool overflow;
 };
@@ -291,7 +292,141 @@ static void aml_com1(struct aml *a)
 	aml_close(a, dev);
 }
 
-static int acpi_build_dsdt(struct acpi_area *area, uint64_t *gpa)
+/* An integer in its shortest AML encoding. */
+static void aml_int(struct aml *a, uint64_t v)
+{
+	uint8_t b[8];
+
+	if (v <= 1) {
+		aml_byte(a, (uint8_t)v);
+	} else if (v <= 0xff) {
+		aml_byte(a, AML_BYTE_PREFIX);
+		aml_byte(a, (uint8_t)v);
+	} else if (v <= 0xffff) {
+		put16(b, (uint16_t)v);
+		aml_byte(a, AML_WORD_PREFIX);
+		aml_bytes(a, b, 2);
+	} else if (v <= 0xffffffff) {
+		aml_dword(a, (uint32_t)v);
+	} else {
+		put64(b, v);
+		aml_byte(a, 0x0e); /* QWordPrefix */
+		aml_bytes(a, b, 8);
+	}
+}
+
+/* Name(name, Buffer() {resource template bytes, EndTag}) */
+static void aml_crs(struct aml *a, const uint8_t *res, size_t len)
+{
+	size_t buf;
+
+	aml_name(a, "_CRS");
+	aml_byte(a, AML_BUFFER_OP);
+	buf = aml_open(a);
+	aml_int(a, len + 2);
+	aml_bytes(a, res, len);
+	aml_byte(a, 0x79); /* EndTag */
+	aml_byte(a, 0x00);
+	aml_close(a, buf);
+}
+
+/* Address space descriptor (ACPI 6.5, 6.4.3.5): producer, fixed min and max. */
+static size_t acpi_res_addr(uint8_t *p, unsigned width, uint8_t type, uint8_t tflags, uint64_t min,
+			    uint64_t len)
+{
+	static const uint8_t tag[] = {[2] = 0x88, [4] = 0x87, [8] = 0x8a};
+	size_t n = 3 + 5 * width;
+
+	p[0] = tag[width];
+	put16(p + 1, (uint16_t)n);
+	p[3] = type;
+	p[4] = 0x0c; /* MinFixed, MaxFixed, PosDecode, producer */
+	p[5] = tflags;
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t v = i == 1 ? min : i == 2 ? min + len - 1 : i == 4 ? len : 0;
+		for (unsigned j = 0; j < width; j++)
+			p[6 + i * width + j] = (uint8_t)(v >> (8 * j));
+	}
+	return 3 + n;
+}
+
+/* Device(PCI0): the root bridge, its bus/IO/MMIO windows and INTx routing. */
+static void aml_pci0(struct aml *a, const struct acpi_config *cfg)
+{
+	uint8_t res[160];
+	size_t n = 0, dev, prt;
+
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_DEVICE_OP);
+	dev = aml_open(a);
+	aml_bytes(a, "PCI0", 4);
+	aml_name(a, "_HID");
+	aml_dword(a, aml_eisa_id("PNP0A08"));
+	aml_name(a, "_CID");
+	aml_dword(a, aml_eisa_id("PNP0A03"));
+	aml_name(a, "_SEG");
+	aml_byte(a, AML_ZERO);
+	aml_name(a, "_BBN");
+	aml_byte(a, AML_ZERO);
+	aml_name(a, "_UID");
+	aml_byte(a, AML_ZERO);
+
+	n += acpi_res_addr(res + n, 2, 2, 0, 0, 1); /* bus 0..0 */
+	/* IO(Decode16, 0xCF8, 0xCF8, 1, 8): the config ports. */
+	memcpy(res + n, (const uint8_t[]){0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08}, 8);
+	n += 8;
+	if (cfg->pci_io_size)
+		n += acpi_res_addr(res + n, 2, 1, 0x03, cfg->pci_io_base, cfg->pci_io_size);
+	if (cfg->pci_mem32_size)
+		n += acpi_res_addr(res + n, 4, 0, 0x01, cfg->pci_mem32_base, cfg->pci_mem32_size);
+	if (cfg->pci_mem64_size)
+		n += acpi_res_addr(res + n, 8, 0, 0x01, cfg->pci_mem64_base, cfg->pci_mem64_size);
+	aml_crs(a, res, n);
+
+	/* _PRT: Package {Package {0xSSSSFFFF, pin, Zero, GSI}, ...}, as pci.c wires INTx. */
+	aml_name(a, "_PRT");
+	aml_byte(a, AML_PACKAGE_OP);
+	prt = aml_open(a);
+	aml_byte(a, PCI_NR_SLOTS * 4);
+	for (unsigned slot = 0; slot < PCI_NR_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			size_t e;
+
+			aml_byte(a, AML_PACKAGE_OP);
+			e = aml_open(a);
+			aml_byte(a, 4);
+			aml_dword(a, slot << 16 | 0xffff);
+			aml_int(a, pin);
+			aml_byte(a, AML_ZERO);
+			aml_int(a, pci_intx_gsi(slot, pin));
+			aml_close(a, e);
+		}
+	}
+	aml_close(a, prt);
+	aml_close(a, dev);
+}
+
+/* Device(MRES): PNP0C02 motherboard resources, the ECAM area. */
+static void aml_mres(struct aml *a, uint64_t ecam)
+{
+	uint8_t res[12] = {0x86, 9, 0, 0x01}; /* Memory32Fixed(ReadWrite, ...) */
+	size_t dev;
+
+	put32(res + 4, (uint32_t)ecam);
+	put32(res + 8, (uint32_t)PCI_ECAM_SIZE);
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_DEVICE_OP);
+	dev = aml_open(a);
+	aml_bytes(a, "MRES", 4);
+	aml_name(a, "_HID");
+	aml_dword(a, aml_eisa_id("PNP0C02"));
+	aml_name(a, "_UID");
+	aml_byte(a, AML_ZERO);
+	aml_crs(a, res, sizeof(res));
+	aml_close(a, dev);
+}
+
+static int acpi_build_dsdt(struct acpi_area *area, const struct acpi_config *cfg, uint64_t *gpa)
 {
 	struct aml a = {.len = 0};
 	size_t scope;
@@ -303,6 +438,10 @@ static int acpi_build_dsdt(struct acpi_area *area, uint64_t *gpa)
 	aml_byte(&a, AML_ROOT_CHAR);
 	aml_bytes(&a, "_SB_", 4);
 	aml_com1(&a);
+	if (cfg->pci_ecam_base) {
+		aml_pci0(&a, cfg);
+		aml_mres(&a, cfg->pci_ecam_base);
+	}
 	aml_close(&a, scope);
 	if (a.overflow) {
 		log_err("ACPI: DSDT AML does not fit in its %zu-byte buffer", sizeof(a.buf));
@@ -397,6 +536,23 @@ static int acpi_build_madt(struct acpi_area *area, unsigned nr_cpus, uint64_t *g
 	return 0;
 }
 
+/* MCFG (PCI Firmware 3.2, 4.1.2): one allocation, segment 0, bus 0..0. */
+static int acpi_build_mcfg(struct acpi_area *area, uint64_t ecam, uint64_t *gpa)
+{
+	uint32_t len = ACPI_HDR_LEN + 8 + 16;
+	uint8_t *t = acpi_alloc(area, len, gpa);
+
+	if (!t)
+		return -ENOSPC;
+	acpi_header(t, "MCFG", len, 1);
+	put64(t + 44, ecam);
+	put16(t + 52, 0); /* PCI segment group */
+	t[54] = 0;	  /* start bus */
+	t[55] = 0;	  /* end bus */
+	acpi_finish(t, len);
+	return 0;
+}
+
 static int acpi_build_xsdt(struct acpi_area *area, const uint64_t *tables, unsigned n,
 			   uint64_t *gpa)
 {
@@ -427,7 +583,8 @@ static void acpi_build_rsdp(uint8_t *r, uint64_t xsdt)
 int acpi_build(struct guest_mem *gm, const struct acpi_config *cfg, uint64_t *rsdp_gpa)
 {
 	struct acpi_area area = {.gpa = BOOT_ACPI_BASE, .size = ACPI_AREA_END - BOOT_ACPI_BASE};
-	uint64_t rsdp, dsdt, tables[2], xsdt;
+	uint64_t rsdp, dsdt, tables[3], xsdt;
+	unsigned nr_tables = 2;
 	uint8_t *r;
 	int ret;
 
@@ -447,13 +604,21 @@ int acpi_build(struct guest_mem *gm, const struct acpi_config *cfg, uint64_t *rs
 	r = acpi_alloc(&area, ACPI_RSDP_LEN, &rsdp);
 	if (!r)
 		return -ENOSPC;
-	ret = acpi_build_dsdt(&area, &dsdt);
+	if (cfg->pci_ecam_base && (cfg->pci_ecam_base % PCI_ECAM_SIZE ||
+				   cfg->pci_ecam_base + PCI_ECAM_SIZE > 0x100000000ULL)) {
+		log_err("ACPI: PCI ECAM base 0x%llx is not 1 MiB-aligned below 4 GiB",
+			(unsigned long long)cfg->pci_ecam_base);
+		return -EINVAL;
+	}
+	ret = acpi_build_dsdt(&area, cfg, &dsdt);
 	if (!ret)
 		ret = acpi_build_fadt(&area, dsdt, &tables[0]);
 	if (!ret)
 		ret = acpi_build_madt(&area, cfg->nr_cpus, &tables[1]);
+	if (!ret && cfg->pci_ecam_base)
+		ret = acpi_build_mcfg(&area, cfg->pci_ecam_base, &tables[nr_tables++]);
 	if (!ret)
-		ret = acpi_build_xsdt(&area, tables, ARRAY_SIZE(tables), &xsdt);
+		ret = acpi_build_xsdt(&area, tables, nr_tables, &xsdt);
 	if (ret)
 		return ret;
 	acpi_build_rsdp(r, xsdt);

@@ -5,8 +5,12 @@
  * told the RSDP address finds it by scanning:
  *   RSDP (rev 2) -> XSDT -> FADT (rev 6) -> DSDT
  *                        -> MADT
+ *                        -> MCFG (with PCI)
  * The FADT points the sleep and reset registers at acpi_pm's ports; the
- * DSDT holds \_S5_ (so ACPI power-off works) and COM1 (PNP0501).
+ * DSDT holds \_S5_ (so ACPI power-off works), COM1 (PNP0501) and, with PCI,
+ * the root bridge \_SB.PCI0 (PNP0A08: bus 0, its windows, INTx routing in
+ * _PRT) and a PNP0C02 device reserving the ECAM area, without which Linux
+ * does not trust the MCFG.
  */
 #ifndef SLUICE_ACPI_H
 #define SLUICE_ACPI_H
@@ -24,7 +28,11 @@
 
 struct acpi_config {
 	unsigned nr_cpus; /* 1..ACPI_MAX_CPUS; APIC ID = processor UID = index */
-			  /* The PCI work (issue 4) adds the MCFG window and host bridge here. */
+	/* PCI root bridge on bus 0; pci_ecam_base 0 means no PCI (no MCFG, no PCI0). */
+	uint64_t pci_ecam_base; /* 1 MiB: bus 0 only */
+	uint64_t pci_io_base, pci_io_size;
+	uint64_t pci_mem32_base, pci_mem32_size;
+	uint64_t pci_mem64_base, pci_mem64_size; /* size 0: none */
 };
 
 /*

@@ -28,6 +28,18 @@
 #define COM1_GSI	     4
 #define DEBUG_EXIT_PORT	     0xf4
 
+/*
+ * PCI layout inside the 32-bit hole [3 GiB, 4 GiB), clear of the IOAPIC
+ * (0xfec00000), LAPIC (0xfee00000) and the TSS/identity pages above: BARs
+ * below 3.5 GiB, ECAM for bus 0 at 3.5 GiB; 64-bit BARs above RAM.
+ */
+#define VM_PCI_MEM32_BASE GUEST_MEM_HOLE_START
+#define VM_PCI_MEM32_SIZE 0x20000000ULL
+#define VM_PCI_ECAM_BASE  0xe0000000ULL
+#define VM_PCI_MEM64_SIZE (64 * GiB)
+#define VM_PCI_IO_BASE	  0xc000ULL
+#define VM_PCI_IO_SIZE	  0x4000ULL
+
 static const struct {
 	long cap;
 	const char *name;
@@ -241,6 +253,37 @@ static int vm_setup_devices(struct vm *vm)
 	return 0;
 }
 
+static int vm_setup_pci(struct vm *vm, struct acpi_config *acpi)
+{
+	const struct guest_mem_region *last = &vm->mem.regions[vm->mem.nr_regions - 1];
+	uint64_t ram_end = last->gpa + last->size;
+	struct pci_root_config pc = {
+	    .ecam_base = VM_PCI_ECAM_BASE,
+	    .io_base = VM_PCI_IO_BASE,
+	    .io_size = VM_PCI_IO_SIZE,
+	    .mem32_base = VM_PCI_MEM32_BASE,
+	    .mem32_size = VM_PCI_MEM32_SIZE,
+	    .mem64_base =
+		ALIGN_UP(ram_end > GUEST_MEM_HIGH_START ? ram_end : GUEST_MEM_HIGH_START, GiB),
+	    .mem64_size = VM_PCI_MEM64_SIZE,
+	};
+	int ret;
+
+	if ((ret = pci_root_init(&vm->pci, &pc, &vm->irq)))
+		return ret;
+	vm->pci_ready = true;
+	if ((ret = pci_root_attach(&vm->pci, &vm->pio, &vm->mmio)))
+		return ret;
+	acpi->pci_ecam_base = pc.ecam_base;
+	acpi->pci_io_base = pc.io_base;
+	acpi->pci_io_size = pc.io_size;
+	acpi->pci_mem32_base = pc.mem32_base;
+	acpi->pci_mem32_size = pc.mem32_size;
+	acpi->pci_mem64_base = pc.mem64_base;
+	acpi->pci_mem64_size = pc.mem64_size;
+	return 0;
+}
+
 static int vm_load_kernel(struct vm *vm, uint64_t rsdp)
 {
 	struct boot_input in = {.cmdline = vm->cfg.cmdline, .acpi_rsdp = rsdp};
@@ -369,6 +412,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		goto err;
 	if ((ret = vm_setup_devices(vm)))
 		goto err;
+	if ((ret = vm_setup_pci(vm, &acpi)))
+		goto err;
 	if ((ret = acpi_build(&vm->mem, &acpi, &rsdp)))
 		goto err;
 	if ((ret = vm_load_kernel(vm, rsdp)))
@@ -457,6 +502,9 @@ void vm_destroy(struct vm *vm)
 		acpi_pm_destroy(&vm->acpi_pm);
 	}
 	vm->com1_ready = false;
+	if (vm->pci_ready)
+		pci_root_destroy(&vm->pci);
+	vm->pci_ready = false;
 	if (vm->serial_out_fd > STDERR_FILENO)
 		close(vm->serial_out_fd);
 	if (vm->gsi.table)

@@ -28,6 +28,7 @@
 #include "i8042.h"
 #include "irq.h"
 #include "msr.h"
+#include "pci.h"
 #include "power.h"
 #include "rtc.h"
 #include "serial.h"
@@ -80,8 +81,9 @@ struct vm {
 	struct rtc rtc;
 	struct debug_exit debug_exit;
 	struct acpi_pm acpi_pm;
+	struct pci_root pci;
 	int serial_out_fd;
-	bool com1_ready, msr_ready; /* what vm_destroy must undo */
+	bool com1_ready, msr_ready, pci_ready; /* what vm_destroy must undo */
 
 	struct evloop loop;
 	struct console console;

@@ -233,6 +233,122 @@ static void test_dsdt(void **state)
 	free(f);
 }
 
+static void build_pci(struct ctx *c, uint64_t *rsdp)
+{
+	struct acpi_config cfg = {
+	    .nr_cpus = 2,
+	    .pci_ecam_base = 0xe0000000,
+	    .pci_io_base = 0xc000,
+	    .pci_io_size = 0x4000,
+	    .pci_mem32_base = 0xc0000000,
+	    .pci_mem32_size = 0x20000000,
+	    .pci_mem64_base = 0x100000000ULL,
+	    .pci_mem64_size = 64 * GiB,
+	};
+
+	assert_int_equal(acpi_build(&c->gm, &cfg, rsdp), 0);
+}
+
+static void test_mcfg(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t rsdp, addr;
+	uint8_t *m;
+
+	build(c, 1, &rsdp);
+	assert_int_equal(find_table(c, rsdp, "MCFG"), 0); /* no PCI, no MCFG */
+	build_pci(c, &rsdp);
+	addr = find_table(c, rsdp, "MCFG");
+	assert_int_not_equal(addr, 0);
+	m = get_table(c, addr, "MCFG");
+	assert_int_equal(le32(m + 4), 36 + 8 + 16); /* one allocation */
+	assert_int_equal(m[8], 1);
+	assert_int_equal(le64(m + 36), 0);	    /* reserved */
+	assert_int_equal(le64(m + 44), 0xe0000000); /* ECAM base */
+	assert_int_equal(le16(m + 52), 0);	    /* segment */
+	assert_int_equal(m[54], 0);		    /* buses 0..0 */
+	assert_int_equal(m[55], 0);
+	free(m);
+	/* A misaligned ECAM base is refused. */
+	{
+		struct acpi_config bad = {.nr_cpus = 1, .pci_ecam_base = 0xe0001000};
+
+		assert_int_equal(acpi_build(&c->gm, &bad, &rsdp), -EINVAL);
+	}
+	build_pci(c, &rsdp);
+	/* The other tables are all still there. */
+	assert_int_not_equal(find_table(c, rsdp, "FACP"), 0);
+	assert_int_not_equal(find_table(c, rsdp, "APIC"), 0);
+}
+
+static void test_dsdt_pci(void **state)
+{
+	struct ctx *c = *state;
+	static const uint8_t hid[] = {0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08};
+	static const uint8_t cid[] = {0x08, '_', 'C', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03};
+	static const uint8_t mres[] = {0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0c, 0x02};
+	/* WordBusNumber 0..0, length 1. */
+	static const uint8_t busnr[] = {0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0,
+					0,    0,    0,	  0,	0,    0,    1, 0};
+	static const uint8_t cf8[] = {0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08};
+	/* WordIO 0xc000..0xffff; DWordMemory 0xc0000000..0xdfffffff. */
+	static const uint8_t io[] = {0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0,    0,
+				     0x00, 0xc0, 0xff, 0xff, 0,	   0,	 0x00, 0x40};
+	static const uint8_t m32[] = {0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0,	0,    0,
+				      0,    0,	  0,	0,    0xc0, 0xff, 0xff, 0xff, 0xdf};
+	/* Memory32Fixed(ReadWrite, 0xe0000000, 1 MiB) */
+	static const uint8_t ecam[] = {0x86, 0x09, 0x00, 0x01, 0x00, 0x00,
+				       0x00, 0xe0, 0x00, 0x00, 0x10, 0x00};
+	/* Slot 3 INTB#: Package(4) {0x0003ffff, One, Zero, GSI 16 + (3 + 1) % 8}. */
+	static const uint8_t prt[] = {0x0c, 0xff, 0xff, 0x03, 0x00, 0x01, 0x00, 0x0a, 20};
+	uint64_t rsdp;
+	uint8_t *f, *d, *p, *q;
+	uint32_t len;
+
+	build_pci(c, &rsdp);
+	f = get_table(c, find_table(c, rsdp, "FACP"), "FACP");
+	d = get_table(c, le64(f + 140), "DSDT");
+	len = le32(d + 4);
+	assert_non_null(memmem(d + 36, len - 36, "COM1", 4));
+	p = memmem(d + 36, len - 36, "PCI0", 4);
+	assert_non_null(p);
+	/* Device(PCI0): ExtOp DeviceOp PkgLength "PCI0", ending inside the scope. */
+	for (q = d + 36; q + 2 < d + len; q++) {
+		size_t n;
+
+		if (q[0] != 0x5b || q[1] != 0x82)
+			continue;
+		n = (q[2] >> 6) + 1u;
+		if (memcmp(q + 2 + n, "PCI0", 4))
+			continue;
+		assert_ptr_equal(q + 2 + n, p);
+		assert_true(q + 2 + pkglen(q + 2) <= d + len);
+		assert_true(pkglen(q + 2) > 32 * 4 * 10); /* holds the whole _PRT */
+		break;
+	}
+	assert_true(q + 2 < d + len);
+	assert_non_null(memmem(p, len - (size_t)(p - d), hid, sizeof(hid)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), cid, sizeof(cid)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), busnr, sizeof(busnr)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), cf8, sizeof(cf8)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), io, sizeof(io)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), m32, sizeof(m32)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), "_PRT", 4));
+	assert_non_null(memmem(p, len - (size_t)(p - d), prt, sizeof(prt)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), "_SEG", 4));
+	assert_non_null(memmem(p, len - (size_t)(p - d), "_BBN", 4));
+	p = memmem(d + 36, len - 36, "MRES", 4);
+	assert_non_null(p);
+	assert_non_null(memmem(p, len - (size_t)(p - d), mres, sizeof(mres)));
+	assert_non_null(memmem(p, len - (size_t)(p - d), ecam, sizeof(ecam)));
+	/* The outer Scope still covers exactly the rest of the table. */
+	p = memmem(d + 36, len - 36, "\x10", 1);
+	assert_non_null(p);
+	assert_int_equal(pkglen(p + 1), (size_t)(d + len - (p + 1)));
+	free(d);
+	free(f);
+}
+
 static void check_madt(struct ctx *c, unsigned cpus)
 {
 	uint64_t rsdp;
@@ -330,6 +446,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fadt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dsdt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_madt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mcfg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dsdt_pci, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	    cmocka_unit_test(test_checksum),
 	};

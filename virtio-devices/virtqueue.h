@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Split virtqueue, device side (virtio 1.2 section 2.7).
+ *
+ * The rings live in guest RAM and the guest can rewrite them at any moment,
+ * so every index, address and length read from them is checked once, on a
+ * private copy, before it is used. A malformed chain does not stop the VMM:
+ * virtq_pop() returns -EINVAL, sets vq->error to the reason (logged once),
+ * and the queue refuses further work until virtq_reset(). The device then
+ * sets VIRTIO_STATUS_NEEDS_RESET and notifies the driver of a config change.
+ *
+ * A queue is serviced by one thread at a time (the device's queue worker or
+ * its mutex holder); the library itself takes no locks.
+ */
+#ifndef SLUICE_VIRTQUEUE_H
+#define SLUICE_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct guest_mem;
+
+#define VIRTQ_MAX_SIZE 32768 /* largest split queue the spec allows */
+
+/*
+ * Upper bound on the descriptors of one chain (indirect table entries
+ * included), whatever the queue size: a device offering a queue larger than
+ * this must not advertise segment limits above it (e.g. virtio-blk seg_max).
+ */
+#define VIRTQ_MAX_CHAIN 1024
+
+/* Descriptor flags (2.7.5). */
+#define VIRTQ_DESC_F_NEXT     1
+#define VIRTQ_DESC_F_WRITE    2
+#define VIRTQ_DESC_F_INDIRECT 4
+
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1 /* driver -> device: no used-buffer interrupts */
+#define VIRTQ_USED_F_NO_NOTIFY	   1 /* device -> driver: no available-buffer kicks */
+
+/* Ring alignment (2.7: descriptor table 16, available ring 2, used ring 4). */
+#define VIRTQ_DESC_ALIGN  16
+#define VIRTQ_AVAIL_ALIGN 2
+#define VIRTQ_USED_ALIGN  4
+
+struct virtq {
+	struct guest_mem *mem;
+	uint16_t size;				  /* power of two, 1..VIRTQ_MAX_SIZE */
+	uint64_t desc, avail, used;		  /* ring GPAs, as the driver set them */
+	uint8_t *desc_hva, *avail_hva, *used_hva; /* checked host views of the rings */
+	uint16_t last_avail;			  /* next avail ring slot the device reads */
+	uint16_t used_idx;			  /* the device's copy of used->idx */
+	uint16_t inflight;			  /* popped and not yet pushed */
+	uint16_t signalled_used;		  /* used_idx at the last notify decision */
+	bool signalled_used_valid;		  /* false until the first decision after enable */
+	bool event_idx;				  /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool notify_off;   /* device asked for no kicks (virtq_disable_notify) */
+	bool ready;	   /* addresses valid and queue enabled */
+	const char *error; /* set => device must go NEEDS_RESET */
+};
+
+/*
+ * One popped chain. The caller provides iov[max_iov] before virtq_pop(); a
+ * chain with more non-empty buffers than that is a guest error (the device
+ * advertised its limits). iov[0, nr_out) are the device-readable buffers,
+ * iov[nr_out, nr_out + nr_in) the device-writable ones, in chain order.
+ * Zero-length descriptors are allowed and produce no iovec.
+ */
+struct virtq_elem {
+	struct iovec *iov;
+	unsigned max_iov;
+	uint16_t head; /* descriptor index reported back in the used ring */
+	unsigned nr_out, nr_in;
+	uint32_t total_out, total_in; /* bytes; a chain totalling >= 4 GiB is rejected */
+};
+
+/* size: a power of two in [1, VIRTQ_MAX_SIZE]. The queue starts disabled. */
+int virtq_init(struct virtq *vq, struct guest_mem *mem, uint16_t size);
+
+/*
+ * Checks alignment and that each whole ring (with the event fields) is in
+ * guest RAM. On failure the queue has no usable rings (it cannot be
+ * enabled) and vq->error is set; vq->desc/avail/used keep what the driver
+ * wrote, for the log and for the transport's read-back.
+ */
+int virtq_set_addrs(struct virtq *vq, uint64_t desc, uint64_t avail, uint64_t used);
+
+/* The driver enabled the queue (queue_enable = 1); needs valid addresses. */
+int virtq_enable(struct virtq *vq, bool event_idx);
+
+/*
+ * Next available chain: 1 = elem filled, 0 = nothing available (or queue not
+ * ready), -EINVAL = guest error (vq->error says why; the queue stays broken
+ * until virtq_reset()).
+ */
+int virtq_pop(struct virtq *vq, struct virtq_elem *elem);
+
+/* Return the last popped chain to the ring (e.g. rx buffer too small). */
+void virtq_unpop(struct virtq *vq);
+
+/*
+ * Complete a popped chain with `written` bytes placed in its writable
+ * buffers. written > elem->total_in, a head out of range or a push with
+ * nothing in flight is a device bug: -EINVAL, nothing is published.
+ */
+int virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t written);
+
+/*
+ * After one or more pushes: must the driver get an interrupt? Honours
+ * used_event (EVENT_IDX) or VIRTQ_AVAIL_F_NO_INTERRUPT.
+ */
+bool virtq_should_notify(struct virtq *vq);
+
+/*
+ * Kick suppression while the device is busy draining the queue. Returns true
+ * from virtq_enable_notify() if buffers arrived meanwhile: the caller must
+ * keep popping, since the driver may not kick for them.
+ */
+void virtq_disable_notify(struct virtq *vq);
+bool virtq_enable_notify(struct virtq *vq);
+
+/* Device reset: back to disabled, no addresses, indices 0, error cleared. */
+void virtq_reset(struct virtq *vq);
+
+#endif
