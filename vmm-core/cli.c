@@ -25,6 +25,7 @@ void cli_usage(FILE *f)
 		"  --cpus N             vCPUs (default 1, at most %d)\n"
 		"  --serial MODE        COM1: stdio (default), file=PATH, or none\n"
 		"  --cpu-policy FILE    CPUID/MSR policy overrides (docs/cpu-policy.md)\n"
+		"  --rng                virtio-rng (virtio-pci), fed by the host's getrandom()\n"
 		"\n"
 		"Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it\n"
 		"writes v to I/O port 0xf4; %d for bad input or setup failure; %d if the VMM\n"
@@ -96,6 +97,7 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		OPT_CPUS,
 		OPT_SERIAL,
 		OPT_CPU_POLICY,
+		OPT_RNG,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
@@ -106,6 +108,7 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	    {"cpus", required_argument, NULL, OPT_CPUS},
 	    {"serial", required_argument, NULL, OPT_SERIAL},
 	    {"cpu-policy", required_argument, NULL, OPT_CPU_POLICY},
+	    {"rng", no_argument, NULL, OPT_RNG},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -140,6 +143,9 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_CPU_POLICY:
 			cfg->cpu_policy_path = optarg;
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
 			break;
 		case OPT_HELP:
 			return 1;

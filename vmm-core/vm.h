@@ -48,6 +48,7 @@ struct vm_config {
 	enum serial_mode serial;
 	const char *serial_path;
 	const char *cpu_policy_path;
+	bool rng; /* virtio-rng (built by virtio-devices/virtio_devices.c) */
 };
 
 /* Process exit statuses besides 0 and the debug-exit port's (v << 1) | 1. */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Builds the two initramfs images of the virtual-host suite:
-#   $OUT/l2.cpio  the L2 guest's: busybox + tests/e2e/l2-init
+#   $OUT/l2.cpio  the L2 guest's: busybox + tests/e2e/l2-init + the virtio
+#                 modules (/lib/modules/l2/NN-name.ko, in load order: l2mods=1)
 #   $OUT/l1.cpio  the virtual host's: busybox, the kernel modules the steps
 #                 need (dependency closure resolved by kmod for the installed
 #                 kernel), sluice and its test guests, QEMU (the L1 peer VMM
@@ -11,6 +12,7 @@ set -euo pipefail
 OUT=$1 BUILD=$2 KVER=$3
 SRC=$(cd "$(dirname "$0")" && pwd)
 MODULES="kvm kvm_amd irqbypass vfio vfio_iommu_type1 vfio_pci nvme pci_stub"
+L2_MODULES="virtio_pci virtio_rng"
 
 copy_with_libs() { # ROOT BINARY [DEST]
 	local root=$1 bin=$2 dst=${3:-$2} lib
@@ -64,6 +66,16 @@ R2=$OUT/l2root
 busybox_root "$R2"
 cp "$SRC/l2-init" "$R2/init"
 chmod +x "$R2/init"
+# The L2 kernel is the same Debian kernel; its virtio drivers are modules.
+# No modprobe/depmod in L2: l2-init insmods the files in name order.
+mkdir -p "$R2/lib/modules/l2"
+n=10
+for m in $L2_MODULES; do
+	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | awk '!seen[$0]++' | while read -r f; do
+	cp "$f" "$R2/lib/modules/l2/$n-$(basename "$f")"
+	n=$((n + 1))
+done
 cpio_of "$R2" "$OUT/l2.cpio"
 
 # --- L1 ---

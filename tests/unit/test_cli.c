@@ -56,6 +56,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.nr_cpus, 1);
 	assert_int_equal(cfg.serial, SERIAL_STDIO);
 	assert_false(cfg.hugepages);
+	assert_false(cfg.rng);
 	assert_null(cfg.initrd_path);
 }
 
@@ -67,8 +68,10 @@ static void test_all_options(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "2G",
 			       "--cpus", "4", "--cmdline", "console=ttyS0 quiet", "--serial",
-			       "file=/tmp/out", "--initrd", kernel_path, "--cpu-policy", "/p"),
+			       "file=/tmp/out", "--initrd", kernel_path, "--cpu-policy", "/p",
+			       "--rng"),
 			 0);
+	assert_true(cfg.rng);
 	assert_int_equal(cfg.mem_size, 2ULL << 30);
 	assert_int_equal(cfg.nr_cpus, 4);
 	assert_string_equal(cfg.cmdline, "console=ttyS0 quiet");
