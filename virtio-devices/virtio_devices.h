@@ -11,9 +11,12 @@
 #include "vm.h"
 
 struct virtio_rng;
+struct virtio_blk;
 
 struct virtio_devices {
 	struct virtio_rng *rng;
+	unsigned nr_blk;
+	struct virtio_blk *blk[VM_MAX_DISKS];
 };
 
 int virtio_devices_create(struct virtio_devices *devs, struct vm *vm);

@@ -26,12 +26,16 @@ void cli_usage(FILE *f)
 		"  --serial MODE        COM1: stdio (default), file=PATH, or none\n"
 		"  --cpu-policy FILE    CPUID/MSR policy overrides (docs/cpu-policy.md)\n"
 		"  --rng                virtio-rng (virtio-pci), fed by the host's getrandom()\n"
+		"  --disk path=IMG[,readonly=on|off][,num_queues=N]\n"
+		"                       virtio-blk on a raw image (N from 1 to %d);\n"
+		"                       repeat for more disks (at most %d)\n"
 		"\n"
 		"Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it\n"
 		"writes v to I/O port 0xf4; %d for bad input or setup failure; %d if the VMM\n"
 		"fails while running; %d when the guest crashes (registers are printed).\n"
 		"On a terminal, Ctrl-A x stops the VM.\n",
-		CLI_MAX_CPUS, VM_STATUS_SETUP_ERROR, VM_STATUS_VMM_ERROR, VM_STATUS_GUEST_CRASH);
+		CLI_MAX_CPUS, VM_DISK_MAX_QUEUES, VM_MAX_DISKS, VM_STATUS_SETUP_ERROR,
+		VM_STATUS_VMM_ERROR, VM_STATUS_GUEST_CRASH);
 }
 
 static int cli_bad(const char *opt, const char *val, const char *why)
@@ -87,6 +91,46 @@ static int cli_parse_serial(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+static int cli_parse_disk(const char *arg, struct vm_config *cfg)
+{
+	char buf[VM_DISK_PATH_MAX + 64], *save = NULL, *tok;
+	struct vm_disk_config *d;
+	unsigned long n;
+
+	if (cfg->nr_disks >= VM_MAX_DISKS)
+		return cli_bad("--disk", arg, "too many disks");
+	if (strlen(arg) >= sizeof(buf))
+		return cli_bad("--disk", arg, "too long");
+	d = &cfg->disks[cfg->nr_disks];
+	memset(d, 0, sizeof(*d));
+	d->num_queues = 1;
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "path=", 5)) {
+			if (!tok[5])
+				return cli_bad("--disk", arg, "path= is empty");
+			if (strlen(tok + 5) >= sizeof(d->path))
+				return cli_bad("--disk", arg, "path too long");
+			strcpy(d->path, tok + 5);
+		} else if (!strcmp(tok, "readonly=on")) {
+			d->readonly = true;
+		} else if (!strcmp(tok, "readonly=off")) {
+			d->readonly = false;
+		} else if (!strncmp(tok, "num_queues=", 11)) {
+			if (parse_uint(tok + 11, 1, VM_DISK_MAX_QUEUES, &n))
+				return cli_bad("--disk", arg, "num_queues must be from 1 to 16");
+			d->num_queues = (unsigned)n;
+		} else {
+			return cli_bad("--disk", arg,
+				       "unknown key (want path=, readonly=on|off, num_queues=)");
+		}
+	}
+	if (!d->path[0])
+		return cli_bad("--disk", arg, "path= is missing");
+	cfg->nr_disks++;
+	return 0;
+}
+
 static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 {
 	enum {
@@ -98,6 +142,7 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		OPT_SERIAL,
 		OPT_CPU_POLICY,
 		OPT_RNG,
+		OPT_DISK,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
@@ -109,6 +154,7 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	    {"serial", required_argument, NULL, OPT_SERIAL},
 	    {"cpu-policy", required_argument, NULL, OPT_CPU_POLICY},
 	    {"rng", no_argument, NULL, OPT_RNG},
+	    {"disk", required_argument, NULL, OPT_DISK},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -146,6 +192,10 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_RNG:
 			cfg->rng = true;
+			break;
+		case OPT_DISK:
+			if ((ret = cli_parse_disk(optarg, cfg)))
+				return ret;
 			break;
 		case OPT_HELP:
 			return 1;

@@ -38,6 +38,17 @@ struct kvm_cpuid2;
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
+#define VM_MAX_DISKS	   8
+#define VM_DISK_PATH_MAX   1024
+#define VM_DISK_MAX_QUEUES 16
+
+/* One --disk: a raw image served by virtio-blk (virtio-devices/virtio_blk.c). */
+struct vm_disk_config {
+	char path[VM_DISK_PATH_MAX];
+	bool readonly;
+	unsigned num_queues; /* 1..VM_DISK_MAX_QUEUES */
+};
+
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -49,6 +60,8 @@ struct vm_config {
 	const char *serial_path;
 	const char *cpu_policy_path;
 	bool rng; /* virtio-rng (built by virtio-devices/virtio_devices.c) */
+	unsigned nr_disks;
+	struct vm_disk_config disks[VM_MAX_DISKS];
 };
 
 /* Process exit statuses besides 0 and the debug-exit port's (v << 1) | 1. */

@@ -12,7 +12,7 @@ set -euo pipefail
 OUT=$1 BUILD=$2 KVER=$3
 SRC=$(cd "$(dirname "$0")" && pwd)
 MODULES="kvm kvm_amd irqbypass vfio vfio_iommu_type1 vfio_pci nvme pci_stub"
-L2_MODULES="virtio_pci virtio_rng"
+L2_MODULES="virtio_pci virtio_rng virtio_blk"
 
 copy_with_libs() { # ROOT BINARY [DEST]
 	local root=$1 bin=$2 dst=${3:-$2} lib

@@ -113,6 +113,35 @@ static void test_errors(void **state)
 	assert_true(PARSE(&cmd, &cfg, "launch") < 0);
 }
 
+static void test_disk(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "path=/a.img",
+			       "--disk", "num_queues=4,readonly=on,path=/b.img"),
+			 0);
+	assert_int_equal(cfg.nr_disks, 2);
+	assert_string_equal(cfg.disks[0].path, "/a.img");
+	assert_false(cfg.disks[0].readonly);
+	assert_int_equal(cfg.disks[0].num_queues, 1);
+	assert_string_equal(cfg.disks[1].path, "/b.img");
+	assert_true(cfg.disks[1].readonly);
+	assert_int_equal(cfg.disks[1].num_queues, 4);
+
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "readonly=on") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "path=") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk",
+			  "path=/a,num_queues=0") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk",
+			  "path=/a,num_queues=17") < 0);
+	assert_true(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "path=/a,cache=none") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk",
+			  "path=/a,readonly=yes") < 0);
+}
+
 static void test_help_version(void **state)
 {
 	enum cli_command cmd;
@@ -130,9 +159,8 @@ static void test_help_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_all_options),
-	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_all_options),
+	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_disk),
 	    cmocka_unit_test(test_help_version),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
