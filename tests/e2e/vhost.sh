@@ -9,8 +9,9 @@
 # usage: vhost.sh BUILDDIR [STEP,STEP,...]      (default: every step)
 # env:   IOMMU=intel|amd [intel]  CPU [EPYC: has SVM+NPT; a family-0xf CPU
 #        such as qemu64 makes Linux scan all of PCI twice for an AGP GART]  SMP [2]  MEM [3G]
-#        TIMEOUT seconds for a boot [60 + the steps' budgets]  STALL [90]: seconds of
-#        console silence after which the host counts as hung   E2E_LOG console log file
+#        TIMEOUT seconds for a boot [60 + the steps' budgets]  STALL [90]: seconds without
+#        an E2E line (steps beat every 10 s) after which the host counts as hung
+#        E2E_LOG console log file
 #        E2E_APPEND extra virtual-host kernel arguments, e.g. for debugging:
 #          e2e_debug=1 (sluice debug log), e2e_l2append=loglevel=7+printk.time=1
 set -uo pipefail
@@ -45,9 +46,9 @@ amd) IOMMU_DEV=(-device amd-iommu,intremap=on); IOMMU_ARGS="iommu=pt" ;;
 *) die "IOMMU must be intel or amd" ;;
 esac
 # boot_vhost STEPS LOG: boots the virtual host running STEPS; console to LOG.
-# Console lines are stamped with host time since launch. A host whose
-# console stays silent for STALL seconds (steps print a heartbeat every 10 s)
-# is taken for hung and killed, as is one that outlives TIMEOUT.
+# Console lines are stamped with host time since launch. A host that prints
+# no E2E line for STALL seconds (steps print a heartbeat every 10 s) is taken
+# for hung and killed, as is one that outlives TIMEOUT.
 boot_vhost() {
 	local steps=$1 log=$2 budget
 	budget=60
@@ -74,12 +75,18 @@ boot_vhost() {
 	(timeout -k 5 "$budget" "${CMD[@]}" </dev/null 2>&1 |
 		perl -MTime::HiRes=time -ne 'BEGIN { $| = 1; $t0 = time } s/\r//g;
 			printf "[%7.2f] %s", time - $t0, $_' >"$log") &
-	local runner=$! last
+	local runner=$! seen=0 now_seen progress
+	progress=$(date +%s)
+	# Progress is an E2E line (steps print a heartbeat every 10 s), not any
+	# console output: a wedged kernel can keep printing soft-lockup reports.
 	while kill -0 "$runner" 2>/dev/null; do
 		sleep 2
-		last=$(stat -c %Y "$log")
-		if [ $(($(date +%s) - last)) -ge "$STALL" ]; then
-			echo "vhost: no console output for ${STALL}s: the virtual host hung" | tee -a "$log"
+		now_seen=$(grep -c "E2E " "$log")
+		if [ "$now_seen" != "$seen" ]; then
+			seen=$now_seen
+			progress=$(date +%s)
+		elif [ $(($(date +%s) - progress)) -ge "$STALL" ]; then
+			echo "vhost: no step progress for ${STALL}s: the virtual host hung" | tee -a "$log"
 			pkill -TERM -f "initrd $OUT/l1.cpio" 2>/dev/null
 			break
 		fi
