@@ -54,6 +54,7 @@ if CC=clang meson setup build-fuzz -Dfuzz=true -Dguests=false -Db_sanitize=addre
         fuzz_boot) cp build/tests/guests/*.bin build/tests/guests/*.bzImage \
                      build/tests/guests/pvh.elf "$corpus"/ 2>/dev/null ;;
         fuzz_cpu_policy) cp tests/fuzz/corpus/cpu_policy/* "$corpus"/ 2>/dev/null ;;
+        fuzz_vhost_user_msg) cp tests/fuzz/corpus/vhost_user_msg/* "$corpus"/ 2>/dev/null ;;
       esac
       if "$f" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=65536 -print_final_stats=1 \
            "$corpus" >"/tmp/sluice-$name.log" 2>&1; then

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -440,6 +441,20 @@ static int virtio_blk_open(struct virtio_blk *blk, const char *path)
 		log_err("virtio-blk: cannot open disk image %s%s: %s", path,
 			blk->readonly ? " (read-only)" : "", strerror(err));
 		return -err;
+	}
+	/*
+	 * Two writers on one image corrupt it (two guests' filesystems, or a guest
+	 * and a host tool): writers take the image exclusively, readers shared.
+	 */
+	if (flock(blk->fd, (blk->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		int err = errno;
+
+		if (err == EWOULDBLOCK)
+			log_err("virtio-blk: disk image %s is in use (locked by another %s)", path,
+				blk->readonly ? "writer" : "user");
+		else
+			log_err("virtio-blk: cannot lock disk image %s: %s", path, strerror(err));
+		return err == EWOULDBLOCK ? -EBUSY : -err;
 	}
 	if (fstat(blk->fd, &st) < 0) {
 		int err = errno;

@@ -12,11 +12,16 @@
 
 struct virtio_rng;
 struct virtio_blk;
+struct virtio_net;
+struct virtio_console;
 
 struct virtio_devices {
 	struct virtio_rng *rng;
 	unsigned nr_blk;
 	struct virtio_blk *blk[VM_MAX_DISKS];
+	unsigned nr_net;
+	struct virtio_net *net[VM_MAX_NETS]; /* --net */
+	struct virtio_console *console;	     /* --console */
 };
 
 int virtio_devices_create(struct virtio_devices *devs, struct vm *vm);

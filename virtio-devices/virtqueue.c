@@ -254,7 +254,7 @@ void virtq_unpop(struct virtq *vq)
 	}
 }
 
-int virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t written)
+int virtq_push_deferred(struct virtq *vq, const struct virtq_elem *elem, uint32_t written)
 {
 	uint16_t slot;
 
@@ -276,10 +276,25 @@ int virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t written
 			 __ATOMIC_RELAXED);
 	vq->used_idx++;
 	vq->inflight--;
-	/* Release: the used element (and the data written into the buffers)
+	return 0;
+}
+
+void virtq_publish(struct virtq *vq)
+{
+	if (!vq->ready || vq->error)
+		return;
+	/* Release: the used elements (and the data written into the buffers)
 	 * must be visible before the driver can see the new used->idx. */
 	__atomic_store_n(ring16(vq->used_hva, USED_IDX), htole16(vq->used_idx), __ATOMIC_RELEASE);
-	return 0;
+}
+
+int virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t written)
+{
+	int ret = virtq_push_deferred(vq, elem, written);
+
+	if (ret == 0)
+		virtq_publish(vq);
+	return ret;
 }
 
 bool virtq_should_notify(struct virtq *vq)

@@ -106,6 +106,15 @@ void virtq_unpop(struct virtq *vq);
 int virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t written);
 
 /*
+ * virtq_push() without publishing used->idx: the entry stays invisible to
+ * the driver until virtq_publish(). For completions that must appear
+ * together, e.g. the buffers of one virtio-net mergeable frame (the driver
+ * reads num_buffers and then expects that many used entries).
+ */
+int virtq_push_deferred(struct virtq *vq, const struct virtq_elem *elem, uint32_t written);
+void virtq_publish(struct virtq *vq);
+
+/*
  * After one or more pushes: must the driver get an interrupt? Honours
  * used_event (EVENT_IDX) or VIRTQ_AVAIL_F_NO_INTERRUPT.
  */

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -29,13 +30,19 @@ void cli_usage(FILE *f)
 		"  --disk path=IMG[,readonly=on|off][,num_queues=N]\n"
 		"                       virtio-blk on a raw image (N from 1 to %d);\n"
 		"                       repeat for more disks (at most %d)\n"
+		"  --net tap=NAME[,mac=MAC][,num_queues=N]\n"
+		"                       virtio-net on host TAP interface NAME (created if\n"
+		"                       missing), N queue pairs (1 to %d); repeat for more\n"
+		"                       NICs (at most %d)\n"
+		"  --console MODE       virtio-console (hvc0): off (default), stdio, file=PATH;\n"
+		"                       only one of --serial and --console can be stdio\n"
 		"\n"
 		"Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it\n"
 		"writes v to I/O port 0xf4; %d for bad input or setup failure; %d if the VMM\n"
 		"fails while running; %d when the guest crashes (registers are printed).\n"
 		"On a terminal, Ctrl-A x stops the VM.\n",
-		CLI_MAX_CPUS, VM_DISK_MAX_QUEUES, VM_MAX_DISKS, VM_STATUS_SETUP_ERROR,
-		VM_STATUS_VMM_ERROR, VM_STATUS_GUEST_CRASH);
+		CLI_MAX_CPUS, VM_DISK_MAX_QUEUES, VM_MAX_DISKS, VM_NET_MAX_QUEUE_PAIRS, VM_MAX_NETS,
+		VM_STATUS_SETUP_ERROR, VM_STATUS_VMM_ERROR, VM_STATUS_GUEST_CRASH);
 }
 
 static int cli_bad(const char *opt, const char *val, const char *why)
@@ -131,6 +138,90 @@ static int cli_parse_disk(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+static int cli_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+				      &v[4], &v[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) || !isxdigit((unsigned char)s[i * 3 + 1]))
+			return -EINVAL;
+		mac[i] = (uint8_t)v[i];
+	}
+	if (mac[0] & 1) /* multicast bit: not a station address */
+		return -EINVAL;
+	return 0;
+}
+
+static int cli_parse_net(const char *arg, struct vm_config *cfg)
+{
+	char buf[256], *save = NULL, *tok;
+	struct vm_net_config *n;
+	unsigned long v;
+
+	if (cfg->nr_nets >= VM_MAX_NETS)
+		return cli_bad("--net", arg, "too many network devices");
+	if (strlen(arg) >= sizeof(buf))
+		return cli_bad("--net", arg, "too long");
+	n = &cfg->nets[cfg->nr_nets];
+	memset(n, 0, sizeof(*n));
+	n->num_queue_pairs = 1;
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "tap=", 4)) {
+			const char *name = tok + 4;
+
+			if (!name[0] || strlen(name) >= sizeof(n->tap))
+				return cli_bad("--net", arg,
+					       "tap= needs a name of 1 to 15 characters");
+			for (const char *p = name; *p; p++)
+				if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+					return cli_bad("--net", arg,
+						       "interface names cannot contain '/', ':' "
+						       "or spaces");
+			strcpy(n->tap, name);
+		} else if (!strncmp(tok, "mac=", 4)) {
+			if (cli_parse_mac(tok + 4, n->mac))
+				return cli_bad(
+				    "--net", arg,
+				    "mac= wants a unicast address such as 52:54:00:12:34:56");
+			n->mac_set = true;
+		} else if (!strncmp(tok, "num_queues=", 11)) {
+			if (parse_uint(tok + 11, 1, VM_NET_MAX_QUEUE_PAIRS, &v))
+				return cli_bad("--net", arg,
+					       "num_queues (queue pairs) must be from 1 to 8");
+			n->num_queue_pairs = (unsigned)v;
+		} else {
+			return cli_bad("--net", arg, "unknown key (want tap=, mac=, num_queues=)");
+		}
+	}
+	if (!n->tap[0])
+		return cli_bad("--net", arg, "tap= is missing");
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (!strcmp(cfg->nets[i].tap, n->tap))
+			return cli_bad("--net", arg, "this TAP is already used by another --net");
+	cfg->nr_nets++;
+	return 0;
+}
+
+static int cli_parse_console(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "off")) {
+		cfg->vconsole = VCONSOLE_OFF;
+	} else if (!strcmp(arg, "stdio")) {
+		cfg->vconsole = VCONSOLE_STDIO;
+	} else if (!strncmp(arg, "file=", 5) && arg[5]) {
+		cfg->vconsole = VCONSOLE_FILE;
+		cfg->vconsole_path = arg + 5;
+	} else {
+		return cli_bad("--console", arg, "expected off, stdio or file=PATH");
+	}
+	return 0;
+}
+
 static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 {
 	enum {
@@ -143,6 +234,8 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		OPT_CPU_POLICY,
 		OPT_RNG,
 		OPT_DISK,
+		OPT_NET,
+		OPT_CONSOLE,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
@@ -155,6 +248,8 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	    {"cpu-policy", required_argument, NULL, OPT_CPU_POLICY},
 	    {"rng", no_argument, NULL, OPT_RNG},
 	    {"disk", required_argument, NULL, OPT_DISK},
+	    {"net", required_argument, NULL, OPT_NET},
+	    {"console", required_argument, NULL, OPT_CONSOLE},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -197,6 +292,14 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			if ((ret = cli_parse_disk(optarg, cfg)))
 				return ret;
 			break;
+		case OPT_NET:
+			if ((ret = cli_parse_net(optarg, cfg)))
+				return ret;
+			break;
+		case OPT_CONSOLE:
+			if ((ret = cli_parse_console(optarg, cfg)))
+				return ret;
+			break;
 		case OPT_HELP:
 			return 1;
 		case ':':
@@ -209,6 +312,11 @@ static int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (optind < argc) {
 		log_err("unexpected argument '%s' (see sluice --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->serial == SERIAL_STDIO && cfg->vconsole == VCONSOLE_STDIO) {
+		log_err("--serial stdio and --console stdio: only one device can own the "
+			"terminal (e.g. --serial none or --serial file=PATH)");
 		return -EINVAL;
 	}
 	if (!cfg->kernel_path) {

@@ -3,7 +3,6 @@
 #include "evloop.h"
 #include "log.h"
 #include "power.h"
-#include "serial.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -13,12 +12,12 @@
 
 #define CTRL_A 0x01
 
-/* Push pending bytes to the UART; true when nothing is left pending. */
+/* Push pending bytes to the sink; true when nothing is left pending. */
 static bool console_flush(struct console *c)
 {
 	while (c->pending_off < c->pending_len) {
-		size_t n = serial_receive(c->serial, c->pending + c->pending_off,
-					  c->pending_len - c->pending_off);
+		size_t n = c->sink.receive(c->sink.opaque, c->pending + c->pending_off,
+					   c->pending_len - c->pending_off);
 		if (n == 0)
 			return false;
 		c->pending_off += n;
@@ -29,7 +28,11 @@ static bool console_flush(struct console *c)
 
 static void console_watch(struct console *c, bool on)
 {
-	if (c->watching != on && evloop_mod(c->loop, c->in_fd, on ? EPOLLIN : 0) == 0)
+	/*
+	 * Parked, epoll still reports a hang-up (a pipe's writer gone): edge-
+	 * triggered it comes once, not in a loop, and console_on_input ignores it.
+	 */
+	if (c->watching != on && evloop_mod(c->loop, c->in_fd, on ? EPOLLIN : EPOLLET) == 0)
 		c->watching = on;
 }
 
@@ -40,6 +43,8 @@ static void console_on_input(void *opaque, int fd, uint32_t events)
 	ssize_t n;
 
 	(void)events;
+	if (!c->watching)
+		return; /* pending bytes first: EOF or more input are seen once they are taken */
 	n = read(fd, raw, sizeof(raw));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -76,19 +81,19 @@ static void console_on_rx_space(void *opaque, int fd, uint32_t events)
 
 	(void)events;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("console: reading the UART wake-up eventfd: %s", strerror(errno));
+		log_warn("console: reading the sink's wake-up eventfd: %s", strerror(errno));
 	/* Bytes read before stdin hit EOF are still delivered. */
 	if (console_flush(c) && c->in_fd >= 0)
 		console_watch(c, true);
 }
 
-int console_init(struct console *c, struct serial *serial, struct evloop *loop,
+int console_init(struct console *c, const struct console_sink *sink, struct evloop *loop,
 		 struct vm_power *power, int in_fd)
 {
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	c->serial = serial;
+	c->sink = *sink;
 	c->loop = loop;
 	c->power = power;
 	c->in_fd = -1;
@@ -104,7 +109,7 @@ int console_init(struct console *c, struct serial *serial, struct evloop *loop,
 		return ret;
 	c->in_fd = in_fd;
 	c->watching = true;
-	ret = evloop_add(loop, serial_rx_wake_fd(serial), EPOLLIN, console_on_rx_space, c);
+	ret = evloop_add(loop, sink->wake_fd, EPOLLIN, console_on_rx_space, c);
 	if (ret)
 		return ret;
 	if (isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {

@@ -373,6 +373,17 @@ static int vm_setup_signals(struct vm *vm)
 	return evloop_add(&vm->loop, vm->signal_fd, EPOLLIN, vm_on_signal, vm);
 }
 
+static size_t vm_com1_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+	return serial_receive(opaque, buf, len);
+}
+
+void vm_set_console_sink(struct vm *vm, const struct console_sink *sink)
+{
+	vm->console_sink = *sink;
+	vm->console_stdin = true;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	uint64_t rsdp = 0;
@@ -434,10 +445,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		goto err;
 	if ((ret = vm_setup_signals(vm)))
 		goto err;
-	ret = console_init(&vm->console, &vm->com1, &vm->loop, &vm->power,
-			   cfg->serial == SERIAL_STDIO ? STDIN_FILENO : -1);
-	if (ret)
-		goto err;
+	vm->console_sink = (struct console_sink){.receive = vm_com1_receive,
+						 .opaque = &vm->com1,
+						 .wake_fd = serial_rx_wake_fd(&vm->com1)};
+	vm->console_stdin = cfg->serial == SERIAL_STDIO;
 	return 0;
 err:
 	vm_destroy(vm);
@@ -465,8 +476,11 @@ int vm_run(struct vm *vm)
 {
 	static const char *const why[] = {"none",	"reset", "power-off",
 					  "debug-exit", "crash", "VMM error"};
-	int ret = 0;
+	int ret;
 
+	/* Here, not in vm_create: devices built after it may take stdin (vm_set_console_sink). */
+	ret = console_init(&vm->console, &vm->console_sink, &vm->loop, &vm->power,
+			   vm->console_stdin ? STDIN_FILENO : -1);
 	for (unsigned i = 0; i < vm->nr_vcpus && ret == 0; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret)

@@ -49,6 +49,21 @@ struct vm_disk_config {
 	unsigned num_queues; /* 1..VM_DISK_MAX_QUEUES */
 };
 
+#define VM_MAX_NETS	       4
+#define VM_NET_MAX_QUEUE_PAIRS 8
+#define VM_TAP_NAME_MAX	       16 /* IFNAMSIZ */
+
+/* One --net: virtio-net on a host TAP interface (virtio-devices/virtio_net.c). */
+struct vm_net_config {
+	char tap[VM_TAP_NAME_MAX]; /* interface name, NUL-terminated */
+	uint8_t mac[6];
+	bool mac_set;		  /* else the device derives a locally administered MAC */
+	unsigned num_queue_pairs; /* 1..VM_NET_MAX_QUEUE_PAIRS: one RX + one TX queue each */
+};
+
+/* --console: the virtio-console port (hvc0 in Linux) and where it is connected. */
+enum vconsole_mode { VCONSOLE_OFF, VCONSOLE_STDIO, VCONSOLE_FILE };
+
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -62,6 +77,10 @@ struct vm_config {
 	bool rng; /* virtio-rng (built by virtio-devices/virtio_devices.c) */
 	unsigned nr_disks;
 	struct vm_disk_config disks[VM_MAX_DISKS];
+	unsigned nr_nets;
+	struct vm_net_config nets[VM_MAX_NETS];
+	enum vconsole_mode vconsole;
+	const char *vconsole_path; /* VCONSOLE_FILE */
 };
 
 /* Process exit statuses besides 0 and the debug-exit port's (v << 1) | 1. */
@@ -100,7 +119,9 @@ struct vm {
 	bool com1_ready, msr_ready, pci_ready; /* what vm_destroy must undo */
 
 	struct evloop loop;
-	struct console console;
+	struct console console;		  /* started by vm_run */
+	struct console_sink console_sink; /* what stdin feeds: COM1 unless vm_set_console_sink() */
+	bool console_stdin;		  /* stdin is read at all */
 
 	pthread_mutex_t stop_lock;
 	enum vm_stop_reason stop_reason;
@@ -112,6 +133,11 @@ struct vm {
 
 /* Build the whole VM from cfg. On failure everything built is torn down. */
 int vm_create(struct vm *vm, const struct vm_config *cfg);
+/*
+ * Before vm_run: stdin feeds sink (a device's console, e.g. virtio-console)
+ * instead of COM1. The sink must outlive vm_run.
+ */
+void vm_set_console_sink(struct vm *vm, const struct console_sink *sink);
 /* Start the vCPUs, serve events until the VM stops; returns the exit status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);

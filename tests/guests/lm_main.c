@@ -13,12 +13,7 @@
  * no argument to carry state in, so the few fields it shares with the
  * checks live in one static struct.
  */
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "guest.h"
+#include "guest_lib.h"
 #include "lm_smp.h"
 
 #define APIC_BASE      0xfee00000UL
@@ -53,19 +48,6 @@ enum {
 	CK_MTRR_DEF_TYPE,
 };
 
-struct exc_frame {
-	uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
-	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss;
-};
-
-struct idt_gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type;
-	uint16_t off_mid;
-	uint32_t off_hi, zero;
-} __attribute__((packed));
-
 struct opts {
 	unsigned cpus;
 	bool have_msr;
@@ -75,138 +57,12 @@ struct opts {
 };
 
 static struct {
-	struct idt_gate idt[32];
 	volatile bool gp_expected;
 	volatile unsigned gp_count;
 	unsigned passed, failed, first_failed;
 } g;
 
-extern const char exc_stubs[];
 extern const uint8_t trampoline_start[], trampoline_end[];
-
-void *memcpy(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-	uint8_t *d = dst;
-
-	while (n--)
-		*d++ = (uint8_t)c;
-	return dst;
-}
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void cpu_relax(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
-static void guest_exit(unsigned code)
-{
-	outb(EXIT_PORT, (uint8_t)code);
-	outb(I8042_CMD, I8042_RESET);
-	for (;;)
-		cpu_relax();
-}
-
-static void putc_raw(char c)
-{
-	for (unsigned i = 0; !(inb(COM1_LSR) & LSR_THRE); i++)
-		if (i > 0x10000)
-			guest_exit(EXIT_SERIAL_STUCK);
-	outb(COM1_THR, (uint8_t)c);
-}
-
-static void con_putc(char c)
-{
-	if (c == '\n')
-		putc_raw('\r');
-	putc_raw(c);
-}
-
-static void con_puts(const char *s)
-{
-	while (*s)
-		con_putc(*s++);
-}
-
-static void con_putnum(uint64_t v, unsigned base)
-{
-	char buf[24];
-	int i = 0;
-
-	do {
-		buf[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (i--)
-		con_putc(buf[i]);
-}
-
-/* printf subset: %s %c %u %x %lu %lx. */
-static void con_printf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		bool is_long = false;
-
-		if (*fmt != '%') {
-			con_putc(*fmt);
-			continue;
-		}
-		if (*++fmt == 'l') {
-			is_long = true;
-			fmt++;
-		}
-		switch (*fmt) {
-		case 's':
-			con_puts(va_arg(ap, const char *));
-			break;
-		case 'c':
-			con_putc((char)va_arg(ap, int));
-			break;
-		case 'u':
-			con_putnum(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10);
-			break;
-		case 'x':
-			con_putnum(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16);
-			break;
-		case '\0':
-			fmt--;
-			break;
-		default:
-			con_putc('%');
-			con_putc(*fmt);
-			break;
-		}
-	}
-	va_end(ap);
-}
 
 static void check(unsigned id, bool ok, const char *name)
 {
@@ -219,8 +75,6 @@ static void check(unsigned id, bool ok, const char *name)
 	if (!g.first_failed)
 		g.first_failed = id;
 }
-
-void exc_handler(struct exc_frame *f);
 
 /* #GP on an expected rdmsr/wrmsr is skipped; anything else ends the run. */
 void exc_handler(struct exc_frame *f)
@@ -235,27 +89,6 @@ void exc_handler(struct exc_frame *f)
 	con_printf("FAIL: unexpected exception %u error 0x%lx at rip 0x%lx\n", (unsigned)f->vector,
 		   f->error, f->rip);
 	guest_exit(EXIT_BAD_EXCEPTION);
-}
-
-static void idt_init(void)
-{
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) desc = {sizeof(g.idt) - 1, (uint64_t)g.idt};
-
-	for (unsigned v = 0; v < 32; v++) {
-		uint64_t a = (uint64_t)(exc_stubs + 16 * v);
-
-		g.idt[v] = (struct idt_gate){
-		    .off_lo = (uint16_t)a,
-		    .sel = 0x08,
-		    .type = 0x8e, /* present, DPL 0, 64-bit interrupt gate */
-		    .off_mid = (uint16_t)(a >> 16),
-		    .off_hi = (uint32_t)(a >> 32),
-		};
-	}
-	__asm__ volatile("lidt %0" : : "m"(desc));
 }
 
 struct cpuid_regs {
@@ -285,60 +118,14 @@ static bool rdmsr_safe(uint32_t idx, uint64_t *val)
 	return g.gp_count == before;
 }
 
-static bool parse_hex(const char **p, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int n = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	for (;; s++, n++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (*s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (*s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			break;
-		if (n == 16)
-			return false;
-		v = v << 4 | d;
-	}
-	*p = s;
-	*out = v;
-	return n > 0;
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	while (*prefix)
-		if (*s++ != *prefix++)
-			return false;
-	return true;
-}
-
-/* boot_params: cmd_line_ptr at 0x228, ext_cmd_line_ptr at 0x0c8. */
 static void parse_cmdline(const uint8_t *bp, struct opts *o)
 {
-	uint64_t addr;
 	const char *p;
 
 	o->cpus = 1;
-	o->cmdline_ok = true;
-	if (!bp)
+	o->cmdline_ok = guest_cmdline(bp, &p);
+	if (!p)
 		return;
-	addr = *(const uint32_t *)(bp + 0x228) | (uint64_t) * (const uint32_t *)(bp + 0xc8) << 32;
-	if (!addr)
-		return;
-	if (addr >= 0x100000000ULL) {
-		o->cmdline_ok = false;
-		return;
-	}
-	p = (const char *)addr;
 	con_printf("cmdline: %s\n", p);
 	while (*p) {
 		uint64_t v;
@@ -365,16 +152,6 @@ static void parse_cmdline(const uint8_t *bp, struct opts *o)
 		while (*p && *p != ' ')
 			p++;
 	}
-}
-
-static bool bytes_equal(const void *a, const void *b, size_t n)
-{
-	const uint8_t *x = a, *y = b;
-
-	while (n--)
-		if (*x++ != *y++)
-			return false;
-	return true;
 }
 
 static void check_cpuid(const struct opts *o)
@@ -531,8 +308,6 @@ static void check_smp(const struct opts *o)
 	con_printf("SMP: %u cpus up\n", got + 1);
 	check(CK_SMP, ok && got == want, "SMP: every AP started, APIC IDs distinct");
 }
-
-unsigned lm_main(const uint8_t *boot_params);
 
 unsigned lm_main(const uint8_t *boot_params)
 {

@@ -74,6 +74,23 @@ check_bad "--serial bogus" 'serial' run --kernel "$LM" --serial bogus
 check_bad "--cpu-policy missing file" 'no-such-policy' run --kernel "$LM" --cpu-policy "$TEST_TMP/no-such-policy"
 printf '# bad index\nmsr zzz value 1\n' >"$TEST_TMP/bad-policy.txt"
 check_bad "--cpu-policy bad line" 'bad-policy.txt:2' run --kernel "$LM" --cpu-policy "$TEST_TMP/bad-policy.txt"
+check_bad "--net without tap=" 'tap' run --kernel "$LM" --net mac=52:54:00:12:34:56
+check_bad "--net bad mac" 'mac' run --kernel "$LM" --net tap=sl0,mac=01:02:03:04:05:06
+check_bad "--net num_queues=99" 'num_queues' run --kernel "$LM" --net tap=sl0,num_queues=99
+check_bad "--console bogus" 'console' run --kernel "$LM" --console bogus
+check_bad "--console stdio with --serial stdio" 'stdio' run --kernel "$LM" --console stdio
+check_bad "--disk missing image" 'no-such-disk' run --kernel "$LM" --disk path="$TEST_TMP/no-such-disk.img"
+# An image another process holds (as a second VM would) is refused.
+LOCKED=$TEST_TMP/locked.img
+truncate -s 1M "$LOCKED"
+# The sleep itself holds the lock (exec), so killing it releases the lock.
+(exec 9<>"$LOCKED" && flock -x 9 && exec sleep 60) >/dev/null 2>&1 &
+LOCKER=$!
+for _ in $(seq 100); do flock -n "$LOCKED" true || break; sleep 0.05; done
+check_bad "--disk image in use" 'in use' run --kernel "$LM" --disk path="$LOCKED"
+check_bad "--disk readonly image in use by a writer" 'in use' run --kernel "$LM" --disk path="$LOCKED",readonly=on
+kill $LOCKER 2>/dev/null
+wait $LOCKER 2>/dev/null
 check_bad "unknown option" 'frobnicate' run --kernel "$LM" --frobnicate
 check_bad "unknown command" 'fly' fly
 

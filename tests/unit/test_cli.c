@@ -142,6 +142,72 @@ static void test_disk(void **state)
 			  "path=/a,readonly=yes") < 0);
 }
 
+static void test_net(void **state)
+{
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "tap=tap0",
+			       "--net", "num_queues=4,mac=52:54:00:AB:cd:ef,tap=tap1"),
+			 0);
+	assert_int_equal(cfg.nr_nets, 2);
+	assert_string_equal(cfg.nets[0].tap, "tap0");
+	assert_false(cfg.nets[0].mac_set);
+	assert_int_equal(cfg.nets[0].num_queue_pairs, 1);
+	assert_string_equal(cfg.nets[1].tap, "tap1");
+	assert_true(cfg.nets[1].mac_set);
+	assert_memory_equal(cfg.nets[1].mac, mac, 6);
+	assert_int_equal(cfg.nets[1].num_queue_pairs, 4);
+
+	static char *const bad[] = {
+	    "mac=52:54:00:12:34:56",	     /* no tap */
+	    "tap=",			     /* empty name */
+	    "tap=0123456789abcdef",	     /* 16 characters: longer than IFNAMSIZ - 1 */
+	    "tap=a/b",			     /* not an interface name */
+	    "tap=t0,mac=01:00:5e:00:00:01",  /* multicast */
+	    "tap=t0,mac=52:54:00:12:34",     /* short */
+	    "tap=t0,mac=52:54:00:12:34:567", /* long */
+	    "tap=t0,mac=52-54-00-12-34-56",  /* separators */
+	    "tap=t0,mac=52:54:00:12:34: 6",  /* not hex */
+	    "tap=t0,num_queues=0",
+	    "tap=t0,num_queues=9",
+	    "tap=t0,vhost=on",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", bad[i]) >= 0)
+			fail_msg("--net %s was accepted", bad[i]);
+	}
+	/* The same TAP twice, and more NICs than VM_MAX_NETS. */
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "tap=t0", "--net",
+			  "tap=t0") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "tap=t0", "--net",
+			  "tap=t1", "--net", "tap=t2", "--net", "tap=t3", "--net", "tap=t4") < 0);
+}
+
+static void test_console(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path), 0);
+	assert_int_equal(cfg.vconsole, VCONSOLE_OFF);
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial", "none",
+			       "--console", "stdio"),
+			 0);
+	assert_int_equal(cfg.vconsole, VCONSOLE_STDIO);
+	assert_int_equal(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "file=/tmp/hvc.log"), 0);
+	assert_int_equal(cfg.vconsole, VCONSOLE_FILE);
+	assert_string_equal(cfg.vconsole_path, "/tmp/hvc.log");
+	/* Both on the terminal: refused, since input can only go to one. */
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "stdio") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "file=") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "pty") < 0);
+}
+
 static void test_help_version(void **state)
 {
 	enum cli_command cmd;
@@ -161,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_all_options),
 	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_disk),
+	    cmocka_unit_test(test_net),		 cmocka_unit_test(test_console),
 	    cmocka_unit_test(test_help_version),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

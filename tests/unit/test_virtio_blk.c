@@ -15,82 +15,28 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "bus.h"
-#include "guest_mem.h"
-#include "pci.h"
-#include "virtio.h"
 #include "virtio_blk.h"
-#include "virtio_pci.h"
+#include "virtio_harness.h"
 
 #define RAM	    (16ULL << 20)
-#define RING_BASE   0x10000ULL /* queue q: desc/avail/used at + q * 0x4000 */
 #define HDR	    0x100000ULL
 #define STATUS	    0x101000ULL
 #define DATA	    0x200000ULL
 #define DATA2	    0x400000ULL
 #define QSIZE	    16
-#define M64_B	    0x8000000000ULL
 #define IMG_SECTORS 2048ULL
 
 struct ctx {
-	struct irq_sink irq;
-	struct bus pio, mmio;
-	struct pci_root root;
-	struct guest_mem gm;
+	struct vh vh;
 	struct virtio_blk blk;
 	char path[64];
-	int slot;
-	uint64_t bar;
-	uint16_t avail_n[VIRTIO_BLK_MAX_QUEUES];
 };
-
-static int sink_set_level(struct irq_sink *sink, uint32_t gsi, int level)
-{
-	(void)sink;
-	(void)gsi;
-	(void)level;
-	return 0;
-}
-
-static uint32_t cfg_read(struct ctx *c, uint32_t off, uint32_t len)
-{
-	uint32_t v = 0;
-
-	pci_root_config_read(&c->root, 0, (unsigned)c->slot, 0, off, &v, len);
-	return v;
-}
-
-static void cfg_write(struct ctx *c, uint32_t off, uint32_t v, uint32_t len)
-{
-	pci_root_config_write(&c->root, 0, (unsigned)c->slot, 0, off, &v, len);
-}
-
-static uint64_t rd(struct ctx *c, uint64_t off, uint32_t len)
-{
-	uint64_t v = 0;
-
-	assert_true(bus_read(&c->mmio, c->bar + off, (uint8_t *)&v, len));
-	return v;
-}
-
-static void wr(struct ctx *c, uint64_t off, uint64_t v, uint32_t len)
-{
-	assert_true(bus_write(&c->mmio, c->bar + off, (const uint8_t *)&v, len));
-}
 
 static int setup_common(void **state, bool readonly, unsigned nq)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	struct pci_root_config cfg = {
-	    .ecam_base = 0xe0000000ULL,
-	    .mem32_base = 0xc0000000ULL,
-	    .mem32_size = 0x20000000ULL,
-	    .mem64_base = M64_B,
-	    .mem64_size = 1ULL << 30,
-	};
 	uint8_t *pattern = malloc(IMG_SECTORS * 512);
 	int fd;
 
@@ -105,19 +51,10 @@ static int setup_common(void **state, bool readonly, unsigned nq)
 	close(fd);
 	free(pattern);
 
-	c->irq.set_level = sink_set_level;
-	assert_int_equal(guest_mem_init(&c->gm, RAM, false), 0);
-	assert_int_equal(bus_init(&c->pio, "pio"), 0);
-	assert_int_equal(bus_init(&c->mmio, "mmio"), 0);
-	assert_int_equal(pci_root_init(&c->root, &cfg, &c->irq), 0);
-	assert_int_equal(pci_root_attach(&c->root, &c->pio, &c->mmio), 0);
-	assert_int_equal(virtio_blk_init(&c->blk, c->path, readonly, nq, &c->gm, NULL, NULL, -1),
+	vh_setup(&c->vh, RAM);
+	assert_int_equal(virtio_blk_init(&c->blk, c->path, readonly, nq, &c->vh.gm, NULL, NULL, -1),
 			 0);
-	c->slot = pci_root_add_device(&c->root, &c->blk.vdev.pci);
-	assert_int_equal(c->slot, 1);
-	c->bar = (cfg_read(c, PCI_BASE_ADDRESS_0, 4) & ~0xfULL) |
-		 (uint64_t)cfg_read(c, PCI_BASE_ADDRESS_0 + 4, 4) << 32;
-	cfg_write(c, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	vh_attach(&c->vh, &c->blk.vdev);
 	*state = c;
 	return 0;
 }
@@ -142,113 +79,17 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 
 	virtio_blk_destroy(&c->blk);
-	pci_root_destroy(&c->root);
-	bus_destroy(&c->pio);
-	bus_destroy(&c->mmio);
-	guest_mem_destroy(&c->gm);
+	vh_teardown(&c->vh);
 	unlink(c->path);
 	free(c);
 	return 0;
 }
 
-static uint8_t status(struct ctx *c)
-{
-	return (uint8_t)rd(c, VIRTIO_PCI_COMMON_STATUS, 1);
-}
-
-static uint64_t device_features(struct ctx *c)
-{
-	uint64_t f;
-
-	wr(c, VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
-	f = rd(c, VIRTIO_PCI_COMMON_DF, 4);
-	wr(c, VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
-	return f | rd(c, VIRTIO_PCI_COMMON_DF, 4) << 32;
-}
-
-static uint64_t ring(unsigned q, unsigned part)
-{
-	return RING_BASE + 0x4000ULL * q + 0x1000ULL * part; /* 0 desc, 1 avail, 2 used */
-}
-
+/* Every feature the device offers except EVENT_IDX (the test never suppresses notifications). */
 static void bring_up(struct ctx *c, unsigned nq)
 {
-	uint64_t f = device_features(c) & ~VIRTIO_FEATURE(VIRTIO_RING_F_EVENT_IDX);
-	uint8_t zero[0x3000] = {0};
-
-	wr(c, VIRTIO_PCI_COMMON_STATUS, 0, 1);
-	wr(c, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
-	wr(c, VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
-	wr(c, VIRTIO_PCI_COMMON_GF, (uint32_t)f, 4);
-	wr(c, VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
-	wr(c, VIRTIO_PCI_COMMON_GF, f >> 32, 4);
-	wr(c, VIRTIO_PCI_COMMON_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK, 1);
-	assert_true(status(c) & VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < nq; q++) {
-		assert_int_equal(guest_mem_write(&c->gm, ring(q, 0), zero, sizeof(zero)), 0);
-		c->avail_n[q] = 0;
-		wr(c, VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
-		wr(c, VIRTIO_PCI_COMMON_Q_SIZE, QSIZE, 2);
-		wr(c, VIRTIO_PCI_COMMON_Q_DESC, ring(q, 0), 8);
-		wr(c, VIRTIO_PCI_COMMON_Q_AVAIL, ring(q, 1), 8);
-		wr(c, VIRTIO_PCI_COMMON_Q_USED, ring(q, 2), 8);
-		wr(c, VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
-		assert_int_equal(rd(c, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
-	}
-	wr(c, VIRTIO_PCI_COMMON_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-	       VIRTIO_STATUS_DRIVER_OK,
-	   1);
-	assert_true(status(c) & VIRTIO_STATUS_DRIVER_OK);
-}
-
-static void put_desc(struct ctx *c, unsigned q, uint16_t i, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	uint8_t d[16];
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
-	assert_int_equal(guest_mem_write(&c->gm, ring(q, 0) + 16ULL * i, d, 16), 0);
-}
-
-static uint16_t used_idx(struct ctx *c, unsigned q)
-{
-	uint16_t v;
-
-	assert_int_equal(guest_mem_read(&c->gm, ring(q, 2) + 2, &v, 2), 0);
-	return v;
-}
-
-static uint32_t used_len(struct ctx *c, unsigned q, uint16_t n)
-{
-	uint32_t v;
-
-	assert_int_equal(guest_mem_read(&c->gm, ring(q, 2) + 4 + 8ULL * (n % QSIZE) + 4, &v, 4), 0);
-	return v;
-}
-
-/* Offer the chain at head 0 on queue q, kick, wait for it; false if it never completed. */
-static bool run_chain(struct ctx *c, unsigned q)
-{
-	uint16_t n = c->avail_n[q], idx = (uint16_t)(n + 1), head = 0;
-	struct timespec ts = {0, 1000000};
-
-	assert_int_equal(guest_mem_write(&c->gm, ring(q, 1) + 4 + 2ULL * (n % QSIZE), &head, 2), 0);
-	assert_int_equal(guest_mem_write(&c->gm, ring(q, 1) + 2, &idx, 2), 0);
-	c->avail_n[q] = idx;
-	virtio_pci_kick(&c->blk.vdev, q);
-	for (int i = 0; i < 5000; i++) {
-		if (used_idx(c, q) == idx)
-			return true;
-		if (status(c) & VIRTIO_STATUS_NEEDS_RESET)
-			return false;
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	vh_bring_up(&c->vh, vh_device_features(&c->vh) & ~VIRTIO_FEATURE(VIRTIO_RING_F_EVENT_IDX),
+		    nq, QSIZE);
 }
 
 /* header, optional data (written by the device if dev_writes), status byte: the status. */
@@ -260,17 +101,17 @@ static uint8_t request_q(struct ctx *c, unsigned q, uint32_t type, uint64_t sect
 
 	memcpy(hdr, &type, 4);
 	memcpy(hdr + 8, &sector, 8);
-	assert_int_equal(guest_mem_write(&c->gm, HDR, hdr, sizeof(hdr)), 0);
-	assert_int_equal(guest_mem_write(&c->gm, STATUS, &st, 1), 0);
-	put_desc(c, q, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	assert_int_equal(guest_mem_write(&c->vh.gm, HDR, hdr, sizeof(hdr)), 0);
+	assert_int_equal(guest_mem_write(&c->vh.gm, STATUS, &st, 1), 0);
+	vh_put_desc(&c->vh, q, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
 	if (len) {
-		put_desc(c, q, 1, data, len,
-			 VIRTQ_DESC_F_NEXT | (dev_writes ? VIRTQ_DESC_F_WRITE : 0), 2);
+		vh_put_desc(&c->vh, q, 1, data, len,
+			    VIRTQ_DESC_F_NEXT | (dev_writes ? VIRTQ_DESC_F_WRITE : 0), 2);
 		next = 2;
 	}
-	put_desc(c, q, next, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
-	assert_true(run_chain(c, q));
-	assert_int_equal(guest_mem_read(&c->gm, STATUS, &st, 1), 0);
+	vh_put_desc(&c->vh, q, next, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	assert_true(vh_run(&c->vh, q, 0));
+	assert_int_equal(guest_mem_read(&c->vh.gm, STATUS, &st, 1), 0);
 	return st;
 }
 
@@ -282,7 +123,7 @@ static uint8_t request(struct ctx *c, uint32_t type, uint64_t sector, uint64_t d
 
 static uint32_t cfg32(struct ctx *c, uint32_t off)
 {
-	return (uint32_t)rd(c, VIRTIO_PCI_DEVCFG_OFF + off, 4);
+	return (uint32_t)vh_bar_read(&c->vh, VIRTIO_PCI_DEVCFG_OFF + off, 4);
 }
 
 static void fill(struct ctx *c, uint64_t gpa, uint8_t seed, size_t len)
@@ -292,7 +133,7 @@ static void fill(struct ctx *c, uint64_t gpa, uint8_t seed, size_t len)
 	assert_non_null(p);
 	for (size_t i = 0; i < len; i++)
 		p[i] = (uint8_t)(seed + i * 7);
-	assert_int_equal(guest_mem_write(&c->gm, gpa, p, len), 0);
+	assert_int_equal(guest_mem_write(&c->vh.gm, gpa, p, len), 0);
 	free(p);
 }
 
@@ -303,8 +144,8 @@ static bool same(struct ctx *c, uint64_t a, uint64_t b, size_t len)
 
 	assert_non_null(p);
 	assert_non_null(q);
-	assert_int_equal(guest_mem_read(&c->gm, a, p, len), 0);
-	assert_int_equal(guest_mem_read(&c->gm, b, q, len), 0);
+	assert_int_equal(guest_mem_read(&c->vh.gm, a, p, len), 0);
+	assert_int_equal(guest_mem_read(&c->vh.gm, b, q, len), 0);
 	eq = !memcmp(p, q, len);
 	free(p);
 	free(q);
@@ -317,7 +158,7 @@ static bool zeros(struct ctx *c, uint64_t a, size_t len)
 	bool z = true;
 
 	assert_non_null(p);
-	assert_int_equal(guest_mem_read(&c->gm, a, p, len), 0);
+	assert_int_equal(guest_mem_read(&c->vh.gm, a, p, len), 0);
 	for (size_t i = 0; i < len; i++)
 		z &= p[i] == 0;
 	free(p);
@@ -327,9 +168,9 @@ static bool zeros(struct ctx *c, uint64_t a, size_t len)
 static void test_config(void **state)
 {
 	struct ctx *c = *state;
-	uint64_t f = device_features(c);
+	uint64_t f = vh_device_features(&c->vh);
 
-	assert_int_equal(cfg_read(c, PCI_DEVICE_ID, 2), 0x1042);
+	assert_int_equal(vh_cfg_read(&c->vh, PCI_DEVICE_ID, 2), 0x1042);
 	assert_true(f & VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX));
 	assert_true(f & VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE));
 	assert_true(f & VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH));
@@ -338,14 +179,16 @@ static void test_config(void **state)
 	assert_true(f & VIRTIO_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES));
 	assert_false(f & VIRTIO_FEATURE(VIRTIO_BLK_F_RO));
 	assert_true(f & VIRTIO_FEATURE(VIRTIO_F_VERSION_1));
-	assert_int_equal(rd(c, VIRTIO_PCI_DEVCFG_OFF + VIRTIO_BLK_CFG_CAPACITY, 8), IMG_SECTORS);
+	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_DEVCFG_OFF + VIRTIO_BLK_CFG_CAPACITY, 8),
+			 IMG_SECTORS);
 	assert_int_equal(cfg32(c, VIRTIO_BLK_CFG_SEG_MAX), VIRTIO_BLK_SEG_MAX);
 	assert_int_equal(cfg32(c, VIRTIO_BLK_CFG_BLK_SIZE), 512);
-	assert_int_equal(rd(c, VIRTIO_PCI_DEVCFG_OFF + VIRTIO_BLK_CFG_NUM_QUEUES, 2), 1);
+	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_DEVCFG_OFF + VIRTIO_BLK_CFG_NUM_QUEUES, 2),
+			 1);
 	assert_int_equal(cfg32(c, VIRTIO_BLK_CFG_MAX_DISCARD_SEG), VIRTIO_BLK_MAX_DISCARD_SEG);
 	assert_true(cfg32(c, VIRTIO_BLK_CFG_MAX_DISCARD_SECT) > 0);
 	assert_true(cfg32(c, VIRTIO_BLK_CFG_MAX_WZ_SECT) > 0);
-	assert_int_equal(rd(c, VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_COMMON_NUMQ, 2), 1);
 }
 
 static void test_rw_roundtrip(void **state)
@@ -358,8 +201,8 @@ static void test_rw_roundtrip(void **state)
 	bring_up(c, 1);
 	/* The image as created: sector s holds s + 1. */
 	assert_int_equal(request(c, VIRTIO_BLK_T_IN, 5, DATA, 512, true), VIRTIO_BLK_S_OK);
-	assert_int_equal(used_len(c, 0, 0), 513);
-	assert_int_equal(guest_mem_read(&c->gm, DATA + 511, &first, 1), 0);
+	assert_int_equal(vh_used_len(&c->vh, 0, 0), 513);
+	assert_int_equal(guest_mem_read(&c->vh.gm, DATA + 511, &first, 1), 0);
 	assert_int_equal(first, 6);
 	for (unsigned i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++) {
 		fill(c, DATA, (uint8_t)(i * 31 + 1), 4096);
@@ -386,8 +229,8 @@ static void test_flush_get_id(void **state)
 	bring_up(c, 1);
 	assert_int_equal(request(c, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
 	assert_int_equal(request(c, VIRTIO_BLK_T_GET_ID, 0, DATA, 64, true), VIRTIO_BLK_S_OK);
-	assert_int_equal(used_len(c, 0, 1), VIRTIO_BLK_ID_BYTES + 1);
-	assert_int_equal(guest_mem_read(&c->gm, DATA, id, VIRTIO_BLK_ID_BYTES), 0);
+	assert_int_equal(vh_used_len(&c->vh, 0, 1), VIRTIO_BLK_ID_BYTES + 1);
+	assert_int_equal(guest_mem_read(&c->vh.gm, DATA, id, VIRTIO_BLK_ID_BYTES), 0);
 	/* The image's file name, cut to 20 bytes (this one has 21). */
 	assert_int_equal(strlen(base), 21);
 	assert_int_equal(strlen(id), VIRTIO_BLK_ID_BYTES);
@@ -401,7 +244,7 @@ static void put_seg(struct ctx *c, uint64_t gpa, uint64_t sector, uint32_t n, ui
 	memcpy(s, &sector, 8);
 	memcpy(s + 8, &n, 4);
 	memcpy(s + 12, &flags, 4);
-	assert_int_equal(guest_mem_write(&c->gm, gpa, s, 16), 0);
+	assert_int_equal(guest_mem_write(&c->vh.gm, gpa, s, 16), 0);
 }
 
 static void test_discard_write_zeroes(void **state)
@@ -462,15 +305,15 @@ static void test_bad_requests(void **state)
 	/* The queue still works. */
 	assert_int_equal(request(c, VIRTIO_BLK_T_IN, IMG_SECTORS - 1, DATA, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_false(status(c) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_false(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 static void test_readonly(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_true(device_features(c) & VIRTIO_FEATURE(VIRTIO_BLK_F_RO));
-	assert_false(device_features(c) & VIRTIO_FEATURE(VIRTIO_BLK_F_DISCARD));
+	assert_true(vh_device_features(&c->vh) & VIRTIO_FEATURE(VIRTIO_BLK_F_RO));
+	assert_false(vh_device_features(&c->vh) & VIRTIO_FEATURE(VIRTIO_BLK_F_DISCARD));
 	bring_up(c, 1);
 	fill(c, DATA, 9, 512);
 	assert_int_equal(request(c, VIRTIO_BLK_T_OUT, 3, DATA, 512, false), VIRTIO_BLK_S_IOERR);
@@ -481,7 +324,7 @@ static void test_readonly(void **state)
 	for (int i = 0; i < 512; i += 97) {
 		uint8_t b;
 
-		assert_int_equal(guest_mem_read(&c->gm, DATA + (uint64_t)i, &b, 1), 0);
+		assert_int_equal(guest_mem_read(&c->vh.gm, DATA + (uint64_t)i, &b, 1), 0);
 		assert_int_equal(b, 4);
 	}
 }
@@ -491,11 +334,11 @@ static void test_short_header(void **state)
 	struct ctx *c = *state;
 
 	bring_up(c, 1);
-	put_desc(c, 0, 0, HDR, 8, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(c, 0, 1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
-	assert_false(run_chain(c, 0));
-	assert_true(status(c) & VIRTIO_STATUS_NEEDS_RESET);
-	assert_int_equal(used_idx(c, 0), 0);
+	vh_put_desc(&c->vh, 0, 0, HDR, 8, VIRTQ_DESC_F_NEXT, 1);
+	vh_put_desc(&c->vh, 0, 1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	assert_false(vh_run(&c->vh, 0, 0));
+	assert_true(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 0);
 }
 
 static void test_missing_status(void **state)
@@ -503,13 +346,13 @@ static void test_missing_status(void **state)
 	struct ctx *c = *state;
 
 	bring_up(c, 1);
-	put_desc(c, 0, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(c, 0, 1, DATA, 512, 0, 0);
-	assert_false(run_chain(c, 0));
-	assert_true(status(c) & VIRTIO_STATUS_NEEDS_RESET);
+	vh_put_desc(&c->vh, 0, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	vh_put_desc(&c->vh, 0, 1, DATA, 512, 0, 0);
+	assert_false(vh_run(&c->vh, 0, 0));
+	assert_true(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
 	/* A reset brings the device back. */
 	bring_up(c, 1);
-	assert_false(status(c) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_false(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_int_equal(request(c, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
 }
 
@@ -517,16 +360,17 @@ static void test_multiqueue(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_int_equal(rd(c, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
-	assert_int_equal(rd(c, VIRTIO_PCI_DEVCFG_OFF + VIRTIO_BLK_CFG_NUM_QUEUES, 2), 2);
+	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_DEVCFG_OFF + VIRTIO_BLK_CFG_NUM_QUEUES, 2),
+			 2);
 	bring_up(c, 2);
 	fill(c, DATA, 77, 8192);
 	assert_int_equal(request_q(c, 1, VIRTIO_BLK_T_OUT, 100, DATA, 8192, false),
 			 VIRTIO_BLK_S_OK);
 	assert_int_equal(request_q(c, 0, VIRTIO_BLK_T_IN, 100, DATA2, 8192, true), VIRTIO_BLK_S_OK);
 	assert_true(same(c, DATA, DATA2, 8192));
-	assert_int_equal(used_idx(c, 0), 1);
-	assert_int_equal(used_idx(c, 1), 1);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 1);
+	assert_int_equal(vh_used_idx(&c->vh, 1), 1);
 }
 
 static void test_reset_in_flight(void **state)
@@ -539,20 +383,20 @@ static void test_reset_in_flight(void **state)
 	for (uint16_t i = 0; i < 4; i++) {
 		uint16_t h = (uint16_t)(3 * i);
 
-		put_desc(c, 0, h, HDR, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(h + 1));
-		put_desc(c, 0, (uint16_t)(h + 1), DATA + 65536ULL * i, 65536,
-			 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(h + 2));
-		put_desc(c, 0, (uint16_t)(h + 2), STATUS + i, 1, VIRTQ_DESC_F_WRITE, 0);
-		assert_int_equal(guest_mem_write(&c->gm, ring(0, 1) + 4 + 2ULL * i, &h, 2), 0);
+		vh_put_desc(&c->vh, 0, h, HDR, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(h + 1));
+		vh_put_desc(&c->vh, 0, (uint16_t)(h + 1), DATA + 65536ULL * i, 65536,
+			    VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(h + 2));
+		vh_put_desc(&c->vh, 0, (uint16_t)(h + 2), STATUS + i, 1, VIRTQ_DESC_F_WRITE, 0);
+		assert_int_equal(guest_mem_write(&c->vh.gm, VH_AVAIL(0) + 4 + 2ULL * i, &h, 2), 0);
 	}
 	idx = 4;
-	assert_int_equal(guest_mem_write(&c->gm, ring(0, 1) + 2, &idx, 2), 0);
-	virtio_pci_kick(&c->blk.vdev, 0);
-	wr(c, VIRTIO_PCI_COMMON_STATUS, 0, 1);
-	assert_int_equal(status(c), 0);
+	assert_int_equal(guest_mem_write(&c->vh.gm, VH_AVAIL(0) + 2, &idx, 2), 0);
+	vh_kick(&c->vh, 0);
+	vh_bar_write(&c->vh, VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	assert_int_equal(vh_status(&c->vh), 0);
 	bring_up(c, 1);
 	assert_int_equal(request(c, VIRTIO_BLK_T_IN, 0, DATA, 512, true), VIRTIO_BLK_S_OK);
-	assert_int_equal(used_idx(c, 0), 1);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 1);
 }
 
 static void test_open_errors(void **state)
@@ -562,11 +406,13 @@ static void test_open_errors(void **state)
 
 	(void)c;
 	assert_int_equal(
-	    virtio_blk_init(&b, "/nonexistent/disk.img", false, 1, &c->gm, NULL, NULL, -1),
+	    virtio_blk_init(&b, "/nonexistent/disk.img", false, 1, &c->vh.gm, NULL, NULL, -1),
 	    -ENOENT);
-	assert_int_equal(virtio_blk_init(&b, c->path, false, 0, &c->gm, NULL, NULL, -1), -EINVAL);
-	assert_int_equal(virtio_blk_init(&b, c->path, false, 17, &c->gm, NULL, NULL, -1), -EINVAL);
-	assert_int_equal(virtio_blk_init(&b, "/tmp", false, 1, &c->gm, NULL, NULL, -1), -EISDIR);
+	assert_int_equal(virtio_blk_init(&b, c->path, false, 0, &c->vh.gm, NULL, NULL, -1),
+			 -EINVAL);
+	assert_int_equal(virtio_blk_init(&b, c->path, false, 17, &c->vh.gm, NULL, NULL, -1),
+			 -EINVAL);
+	assert_int_equal(virtio_blk_init(&b, "/tmp", false, 1, &c->vh.gm, NULL, NULL, -1), -EISDIR);
 }
 
 int main(void)
