@@ -7,6 +7,8 @@ pkgs=(
   linux-libc-dev libcmocka-dev libpci-dev
   valgrind time qemu-system-x86           # benchmarks: callgrind, peak RSS, QEMU as the peer
   linux-image-amd64 busybox-static cpio kmod bc perl pciutils nvme-cli  # tests/e2e: the virtual host
+  e2fsprogs iproute2                      # tests/e2e: ext4 images (mke2fs, debugfs, e2fsck), TAP devices
+  dpdk dpdk-dev libdpdk-dev               # sluice-vswitch (rte_vhost) and dpdk-testpmd, its test peer
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@
 #include "virtio_console.h"
 #include "virtio_net.h"
 #include "virtio_rng.h"
+#include "vhost_user_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,11 +95,35 @@ static int virtio_devices_add_console(struct virtio_devices *devs, struct vm *vm
 	return 0;
 }
 
+static int virtio_devices_add_vu_net(struct virtio_devices *devs, struct vm *vm,
+				     const struct vm_net_config *n)
+{
+	struct vhost_user_net *net = calloc(1, sizeof(*net));
+	int ret;
+
+	if (!net) {
+		log_err("vhost-user-net: out of memory");
+		return -ENOMEM;
+	}
+	ret = vhost_user_net_init(net, n, &vm->mem, &vm->loop, &vm->gsi, vm->vm_fd);
+	if (ret) {
+		free(net);
+		return ret;
+	}
+	devs->vu_net[devs->nr_vu_net++] = net;
+	ret = pci_root_add_device(&vm->pci, &net->vdev.pci);
+	return ret < 0 ? ret : 0;
+}
+
 static int virtio_devices_add_net(struct virtio_devices *devs, struct vm *vm,
 				  const struct vm_net_config *n)
 {
-	struct virtio_net *net = calloc(1, sizeof(*net));
+	struct virtio_net *net;
 	int ret;
+
+	if (n->vhost_user[0])
+		return virtio_devices_add_vu_net(devs, vm, n);
+	net = calloc(1, sizeof(*net));
 
 	if (!net) {
 		log_err("virtio-net: out of memory");
@@ -151,6 +176,12 @@ void virtio_devices_destroy(struct virtio_devices *devs)
 		devs->net[i] = NULL;
 	}
 	devs->nr_net = 0;
+	for (unsigned i = 0; i < devs->nr_vu_net; i++) {
+		vhost_user_net_destroy(devs->vu_net[i]);
+		free(devs->vu_net[i]);
+		devs->vu_net[i] = NULL;
+	}
+	devs->nr_vu_net = 0;
 	if (devs->rng) {
 		virtio_rng_destroy(devs->rng);
 		free(devs->rng);

@@ -14,14 +14,17 @@ struct virtio_rng;
 struct virtio_blk;
 struct virtio_net;
 struct virtio_console;
+struct vhost_user_net;
 
 struct virtio_devices {
 	struct virtio_rng *rng;
 	unsigned nr_blk;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nr_net;
-	struct virtio_net *net[VM_MAX_NETS]; /* --net */
-	struct virtio_console *console;	     /* --console */
+	struct virtio_net *net[VM_MAX_NETS]; /* --net tap= */
+	unsigned nr_vu_net;
+	struct vhost_user_net *vu_net[VM_MAX_NETS]; /* --net vhost_user= */
+	struct virtio_console *console;		    /* --console */
 };
 
 int virtio_devices_create(struct virtio_devices *devs, struct vm *vm);

@@ -148,6 +148,7 @@ struct virtio_net_pair {
 	bool thread_started;
 	int epfd;
 	int rx_efd, tx_efd, ctl_efd; /* rx kick, tx kick, state change / stop */
+	int tx_kick_fd;		     /* the TX queue's ioeventfd (the transport owns it) */
 	uint32_t tap_events;	     /* what epfd watches on the TAP fd now */
 	pthread_mutex_t lock;	     /* busy, stop; taken after vdev->lock */
 	pthread_cond_t cond;

@@ -138,6 +138,70 @@ static void virtio_pci_on_kick(void *opaque, int fd, uint32_t events)
 	virtio_pci_kick(vq->vdev, vq->index);
 }
 
+/* An external queue's backend used buffers and the queue has no live vector fd. */
+static void virtio_pci_on_call(void *opaque, int fd, uint32_t events)
+{
+	struct virtio_pci_queue *vq = opaque;
+	struct virtio_pci_dev *vdev = vq->vdev;
+	uint64_t v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
+		virtio_pci_signal(vdev, vq->msix_vector, VIRTIO_PCI_ISR_QUEUE);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+int virtio_pci_queue_set_external(struct virtio_pci_dev *vdev, unsigned q)
+{
+	struct virtio_pci_queue *vq;
+	int ret;
+
+	if (q >= vdev->nr_queues)
+		return -EINVAL;
+	vq = &vdev->queues[q];
+	if (vq->external)
+		return 0;
+	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vq->call_fd < 0) {
+		ret = -errno;
+		log_err("virtio-pci: %s: eventfd: %s", vdev->pci.name, strerror(errno));
+		return ret;
+	}
+	if (vdev->loop) {
+		evloop_del(vdev->loop, vq->kick_fd);
+		if ((ret = evloop_add(vdev->loop, vq->call_fd, EPOLLIN, virtio_pci_on_call, vq))) {
+			close(vq->call_fd);
+			vq->call_fd = -1;
+			evloop_add(vdev->loop, vq->kick_fd, EPOLLIN, virtio_pci_on_kick, vq);
+			return ret;
+		}
+	}
+	vq->external = true;
+	return 0;
+}
+
+int virtio_pci_queue_kick_fd(struct virtio_pci_dev *vdev, unsigned q)
+{
+	return q < vdev->nr_queues ? vdev->queues[q].kick_fd : -EINVAL;
+}
+
+int virtio_pci_queue_call_fd(struct virtio_pci_dev *vdev, unsigned q)
+{
+	struct virtio_pci_queue *vq;
+	int fd;
+
+	if (q >= vdev->nr_queues || !vdev->queues[q].external)
+		return -EINVAL;
+	vq = &vdev->queues[q];
+	if (msix_enabled(&vdev->msix) && vq->msix_vector != VIRTIO_PCI_NO_VECTOR &&
+	    (fd = msix_vector_eventfd(&vdev->msix, vq->msix_vector)) >= 0)
+		return fd;
+	return vq->call_fd;
+}
+
 static void virtio_pci_on_intx(void *opaque, int fd, uint32_t events)
 {
 	uint64_t v;
@@ -413,7 +477,11 @@ static void virtio_pci_common_write(struct virtio_pci_dev *vdev, uint32_t off, u
 	if (!vq)
 		goto ignored;
 	if (field == VIRTIO_PCI_COMMON_Q_MSIX) {
+		uint16_t old = vq->msix_vector;
+
 		vq->msix_vector = virtio_pci_vector(vdev, v);
+		if (vq->external && old != vq->msix_vector && vdev->ops->queue_vector_changed)
+			vdev->ops->queue_vector_changed(vdev, vdev->queue_select);
 		return;
 	}
 	if (field == VIRTIO_PCI_COMMON_Q_ENABLE) {
@@ -650,6 +718,7 @@ int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops 
 		vdev->queues[q].vdev = vdev;
 		vdev->queues[q].index = q;
 		vdev->queues[q].kick_fd = -1;
+		vdev->queues[q].call_fd = -1;
 	}
 	if (!ops->nr_queues || ops->nr_queues > VIRTIO_PCI_MAX_QUEUES || !ops->queue_max_size ||
 	    ops->queue_max_size > VIRTQ_MAX_SIZE ||
@@ -747,6 +816,11 @@ void virtio_pci_destroy(struct virtio_pci_dev *vdev)
 		if (vdev->loop)
 			evloop_del(vdev->loop, vdev->queues[q].kick_fd);
 		close(vdev->queues[q].kick_fd);
+		if (vdev->queues[q].call_fd >= 0) {
+			if (vdev->loop)
+				evloop_del(vdev->loop, vdev->queues[q].call_fd);
+			close(vdev->queues[q].call_fd);
+		}
 	}
 	if (vdev->loop)
 		evloop_del(vdev->loop, vdev->intx_efd);

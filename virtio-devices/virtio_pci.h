@@ -101,6 +101,11 @@ struct virtio_device_ops {
 	void (*reset)(struct virtio_pci_dev *vdev);
 	/* DRIVER_OK: negotiated features in vdev->driver_features. Optional. */
 	int (*activate)(struct virtio_pci_dev *vdev);
+	/*
+	 * The driver wrote queue q's MSI-X vector (external queues only): the
+	 * fd of virtio_pci_queue_call_fd() may have changed. Optional.
+	 */
+	void (*queue_vector_changed)(struct virtio_pci_dev *vdev, unsigned q);
 };
 
 struct virtio_pci_queue {
@@ -114,6 +119,8 @@ struct virtio_pci_queue {
 	int kick_fd;	 /* eventfd: KVM_IOEVENTFD on the notify address */
 	bool kick_bound; /* ioeventfd assigned at kick_addr */
 	uint64_t kick_addr;
+	bool external; /* data path served outside the VMM (virtio_pci_queue_set_external) */
+	int call_fd;   /* external: eventfd the VMM relays to INTx or a vector-less queue */
 };
 
 struct virtio_pci_dev {
@@ -155,6 +162,26 @@ struct virtq *virtio_pci_vq(struct virtio_pci_dev *vdev, unsigned q);
 void virtio_pci_queue_used(struct virtio_pci_dev *vdev, unsigned q);
 /* For devices: the device config changed (new generation, config interrupt). */
 void virtio_pci_config_changed(struct virtio_pci_dev *vdev);
+
+/*
+ * Handing a queue's data path to another process (a vhost-user backend).
+ *
+ * virtio_pci_queue_set_external(), once after init and before the event loop
+ * runs: the transport stops reading q's kick eventfd, so the process given
+ * virtio_pci_queue_kick_fd() sees every kick (the KVM ioeventfd, or the BAR
+ * write fallback, signals it). ops->queue_notify is no longer called for q.
+ *
+ * virtio_pci_queue_call_fd() (vdev->lock held) is the fd that process
+ * signals when it has used buffers: the queue's MSI-X vector eventfd when
+ * MSI-X is on and the queue has a vector (the irqfd delivers it without the
+ * VMM; a masked vector keeps it pending, see msix.h), else a transport
+ * eventfd the event loop relays to INTx/ISR. It changes when the driver
+ * changes the vector (ops->queue_vector_changed), or turns MSI-X on or off
+ * (not reported: drivers do that before DRIVER_OK, when activate reads it).
+ */
+int virtio_pci_queue_set_external(struct virtio_pci_dev *vdev, unsigned q);
+int virtio_pci_queue_kick_fd(struct virtio_pci_dev *vdev, unsigned q);
+int virtio_pci_queue_call_fd(struct virtio_pci_dev *vdev, unsigned q);
 
 /* Event-loop handler bodies, exposed for tests: a kick of queue q; the INTx sync. */
 void virtio_pci_kick(struct virtio_pci_dev *vdev, unsigned q);

@@ -34,6 +34,12 @@ void cli_usage(FILE *f)
 		"                       virtio-net on host TAP interface NAME (created if\n"
 		"                       missing), N queue pairs (1 to %d); repeat for more\n"
 		"                       NICs (at most %d)\n"
+		"  --net vhost_user=SOCKET[,mac=MAC][,num_queues=N][,server=on]\n"
+		"                       virtio-net whose queues a vhost-user backend (e.g.\n"
+		"                       DPDK) serves through the unix socket SOCKET; sluice\n"
+		"                       connects to it (waiting up to 10 s at start), or\n"
+		"                       with server=on listens there; when the backend goes\n"
+		"                       away the link is down until it is back\n"
 		"  --console MODE       virtio-console (hvc0): off (default), stdio, file=PATH;\n"
 		"                       only one of --serial and --console can be stdio\n"
 		"\n"
@@ -183,6 +189,17 @@ static int cli_parse_net(const char *arg, struct vm_config *cfg)
 						       "interface names cannot contain '/', ':' "
 						       "or spaces");
 			strcpy(n->tap, name);
+		} else if (!strncmp(tok, "vhost_user=", 11)) {
+			const char *path = tok + 11;
+
+			if (!path[0] || strlen(path) >= sizeof(n->vhost_user))
+				return cli_bad("--net", arg,
+					       "vhost_user= needs a socket path of 1 to 107 bytes");
+			strcpy(n->vhost_user, path);
+		} else if (!strncmp(tok, "server=", 7)) {
+			if (strcmp(tok + 7, "on") && strcmp(tok + 7, "off"))
+				return cli_bad("--net", arg, "server= is on or off");
+			n->vhost_user_server = !strcmp(tok + 7, "on");
 		} else if (!strncmp(tok, "mac=", 4)) {
 			if (cli_parse_mac(tok + 4, n->mac))
 				return cli_bad(
@@ -195,14 +212,22 @@ static int cli_parse_net(const char *arg, struct vm_config *cfg)
 					       "num_queues (queue pairs) must be from 1 to 8");
 			n->num_queue_pairs = (unsigned)v;
 		} else {
-			return cli_bad("--net", arg, "unknown key (want tap=, mac=, num_queues=)");
+			return cli_bad("--net", arg,
+				       "unknown key (want tap= or vhost_user=, mac=, num_queues=, "
+				       "server=)");
 		}
 	}
-	if (!n->tap[0])
-		return cli_bad("--net", arg, "tap= is missing");
-	for (unsigned i = 0; i < cfg->nr_nets; i++)
-		if (!strcmp(cfg->nets[i].tap, n->tap))
+	if (!n->tap[0] == !n->vhost_user[0])
+		return cli_bad("--net", arg, "exactly one of tap= and vhost_user= is needed");
+	if (n->vhost_user_server && !n->vhost_user[0])
+		return cli_bad("--net", arg, "server= goes with vhost_user=");
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		if (n->tap[0] && !strcmp(cfg->nets[i].tap, n->tap))
 			return cli_bad("--net", arg, "this TAP is already used by another --net");
+		if (n->vhost_user[0] && !strcmp(cfg->nets[i].vhost_user, n->vhost_user))
+			return cli_bad("--net", arg,
+				       "this socket is already used by another --net");
+	}
 	cfg->nr_nets++;
 	return 0;
 }

@@ -53,12 +53,19 @@ struct vm_disk_config {
 #define VM_NET_MAX_QUEUE_PAIRS 8
 #define VM_TAP_NAME_MAX	       16 /* IFNAMSIZ */
 
-/* One --net: virtio-net on a host TAP interface (virtio-devices/virtio_net.c). */
+#define VM_VHOST_USER_PATH_MAX 108 /* sockaddr_un.sun_path */
+
+/*
+ * One --net: virtio-net on a host TAP interface (virtio-devices/virtio_net.c),
+ * or, with vhost_user set, on a vhost-user backend (vhost_user_net.c).
+ */
 struct vm_net_config {
 	char tap[VM_TAP_NAME_MAX]; /* interface name, NUL-terminated */
 	uint8_t mac[6];
 	bool mac_set;		  /* else the device derives a locally administered MAC */
 	unsigned num_queue_pairs; /* 1..VM_NET_MAX_QUEUE_PAIRS: one RX + one TX queue each */
+	char vhost_user[VM_VHOST_USER_PATH_MAX]; /* backend socket path; "" for a TAP */
+	bool vhost_user_server;			 /* sluice listens, the backend connects */
 };
 
 /* --console: the virtio-console port (hvc0 in Linux) and where it is connected. */

@@ -5,7 +5,7 @@
 #                 modules (/lib/modules/l2/NN-name.ko, in load order: l2mods=1)
 #   $OUT/l1.cpio  the virtual host's: busybox, the kernel modules the steps
 #                 need (dependency closure resolved by kmod for the installed
-#                 kernel), sluice and its test guests, QEMU (the L1 peer VMM
+#                 kernel), sluice and its test guests, sluice-vswitch, QEMU (the L1 peer VMM
 #                 for the benchmark), the L2 kernel + l2.cpio, the steps.
 # usage: mkinitramfs.sh OUTDIR BUILDDIR KVER
 set -euo pipefail
@@ -13,6 +13,12 @@ OUT=$1 BUILD=$2 KVER=$3
 SRC=$(cd "$(dirname "$0")" && pwd)
 MODULES="kvm kvm_amd irqbypass vfio vfio_iommu_type1 vfio_pci nvme pci_stub"
 L2_MODULES="virtio_pci virtio_rng virtio_blk"
+# ext4 for the ext4 step, virtio_net for the net steps; tun (TAP) and vhost_net
+# (the QEMU vhost=on row) in the virtual host.
+L2_MODULES="$L2_MODULES ext4 virtio_net"
+# virtio_console for the vconsole step (hvc0)
+L2_MODULES="$L2_MODULES virtio_console"
+MODULES="$MODULES tun vhost_net"
 
 copy_with_libs() { # ROOT BINARY [DEST]
 	local root=$1 bin=$2 dst=${3:-$2} lib
@@ -76,6 +82,8 @@ done | awk '!seen[$0]++' | while read -r f; do
 	cp "$f" "$R2/lib/modules/l2/$n-$(basename "$f")"
 	n=$((n + 1))
 done
+# static tools (tests/e2e/tools): 4 KiB O_DIRECT random reads, bulk TCP transfers
+cp "$BUILD/tests/e2e/randread" "$BUILD/tests/e2e/tcpxfer" "$R2/bin/"
 cpio_of "$R2" "$OUT/l2.cpio"
 
 # --- L1 ---
@@ -102,6 +110,25 @@ copy_with_libs "$R1" /usr/bin/lspci
 copy_with_libs "$R1" /usr/sbin/nvme
 mkdir -p "$R1/usr/share/misc" "$R1/etc/nvme"
 cp -L /usr/share/misc/pci.ids "$R1/usr/share/misc/" 2>/dev/null || true
+
+# ext4 images (mke2fs) and reading them from outside the guest (debugfs,
+# e2fsck); iproute2 for TAP devices (busybox ip has no tuntap); tcpxfer
+for b in mke2fs debugfs e2fsck; do copy_with_libs "$R1" "/usr/sbin/$b" "/usr/sbin/$b"; done
+cp -L /etc/mke2fs.conf "$R1/etc/"
+copy_with_libs "$R1" "$(command -v ip)" /usr/sbin/ip
+cp "$BUILD/tests/e2e/tcpxfer" "$R1/usr/bin/"
+
+# sluice-vswitch (the vswitch step) when the build has it: its DPDK libraries
+# (ldd), and of the PMD plugins the EAL loads at run time only the ring
+# mempool driver its mbuf pool needs, in the EAL's default plugin directory
+# (loaded without -d; the directory holds nothing else).
+VSW=$BUILD/vhost-user/vswitch/sluice-vswitch
+if [ -x "$VSW" ]; then
+	copy_with_libs "$R1" "$VSW" /usr/bin/sluice-vswitch
+	pmd=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* | tail -n 1)
+	# the real file (.so.MAJOR.MINOR): the EAL skips other names in the directory
+	copy_with_libs "$R1" "$(readlink -f "$pmd/librte_mempool_ring.so")"
+fi
 
 # QEMU as the peer VMM inside the virtual host, with the firmware it loads
 copy_with_libs "$R1" "$(command -v qemu-system-x86_64)" /usr/bin/qemu-system-x86_64

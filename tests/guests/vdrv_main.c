@@ -14,6 +14,8 @@
  *   vdrv.ro=1        the disk is read-only: the write must fail with IOERR
  *   vdrv.net=1       check virtio-net: ARP and ping through the host's TAP
  *   vdrv.mac=MAC     the MAC sluice was given (virtio-net config must match)
+ *   vdrv.relink=1    after the ping, wait for the link to go down (the host
+ *                    stops the vhost-user backend) and up again, and ping again
  * At least one of vdrv.sectors= and vdrv.net=1 is needed.
  *
  * The net checks speak to the host side of the TAP, NET_PEER_IP, from
@@ -66,7 +68,11 @@
 
 #define VIRTIO_NET_F_MAC       5
 #define VIRTIO_NET_F_MRG_RXBUF 15
-#define VIRTIO_NET_HDR_LEN     12 /* virtio_net_hdr_v1: num_buffers at 10 */
+#define VIRTIO_NET_F_STATUS    16
+#define VIRTIO_NET_CFG_STATUS  6  /* le16; bit 0: link up */
+#define LINK_WAIT_ROUNDS       30 /* of IRQ_WAIT_CYCLES: the host restarts the backend */
+#define LINK_POLL_CYCLES       (IRQ_WAIT_CYCLES / 1000) /* between config reads */
+#define VIRTIO_NET_HDR_LEN     12			/* virtio_net_hdr_v1: num_buffers at 10 */
 #define NET_RXQ		       0
 #define NET_TXQ		       1
 #define NET_RX_BUFS	       VQ_SIZE
@@ -100,6 +106,9 @@ enum {
 	CK_NET_MAC,
 	CK_NET_ARP,
 	CK_NET_PING,
+	CK_NET_LINK_DOWN,
+	CK_NET_LINK_UP,
+	CK_NET_PING2,
 };
 
 enum { IRQ_BLK, IRQ_RNG, IRQ_NET_RX, IRQ_NET_TX, IRQ_SPURIOUS, NR_IRQ };
@@ -127,7 +136,7 @@ static struct {
 	struct vdrv_vq blk_q, rng_q, net_rxq, net_txq;
 	unsigned blk_slot, rng_slot, net_slot;
 	uint64_t sectors;
-	bool ro, net_on;
+	bool ro, net_on, relink;
 	uint8_t mac[VNET_ETH_ALEN], peer_mac[VNET_ETH_ALEN];
 	unsigned net_frames, net_skipped; /* received; of them not the awaited kind */
 	unsigned passed, failed, first_failed;
@@ -238,6 +247,11 @@ static const char *parse_cmdline(const uint8_t *bp)
 			if (!parse_dec(&p, &v) || v > 1)
 				return "bad vdrv.net=";
 			g.net_on = v;
+		} else if (starts_with(p, "vdrv.relink=")) {
+			p += 12;
+			if (!parse_dec(&p, &v) || v > 1)
+				return "bad vdrv.relink=";
+			g.relink = v;
 		} else if (starts_with(p, "vdrv.mac=")) {
 			p += 9;
 			if (!parse_mac(&p, g.mac))
@@ -581,13 +595,15 @@ static void test_rng(void)
 
 static const char *net_init(uint8_t apic_id)
 {
-	const uint64_t want = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+	const uint64_t want = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
+			      (g.relink ? 1ULL << VIRTIO_NET_F_STATUS : 0);
 	const char *err;
 
 	if ((err = vdrv_init(&g.net, want)))
 		return err;
 	if ((g.net.features & want) != want)
-		return "device does not offer VIRTIO_NET_F_MAC and VIRTIO_NET_F_MRG_RXBUF";
+		return "device does not offer VIRTIO_NET_F_MAC and VIRTIO_NET_F_MRG_RXBUF (and "
+		       "STATUS)";
 	vdrv_msix_enable(&g.net);
 	vdrv_msix_program(&g.net, MSIX_ENTRY_Q, apic_id, VEC_NET_RX);
 	vdrv_msix_program(&g.net, MSIX_NET_TX, apic_id, VEC_NET_TX);
@@ -715,9 +731,9 @@ static bool test_net_arp(void)
 	return check(CK_NET_ARP, "net-arp", err);
 }
 
-static void test_net_ping(void)
+static bool test_net_ping(unsigned id, const char *name, uint16_t seq)
 {
-	struct vnet_echo e = {.id = NET_ECHO_ID, .seq = NET_ECHO_SEQ};
+	struct vnet_echo e = {.id = NET_ECHO_ID, .seq = seq};
 	unsigned seen = g.irqs[IRQ_NET_RX];
 	const char *err;
 
@@ -727,7 +743,35 @@ static void test_net_ping(void)
 					 NET_MY_IP, NET_PEER_IP, &e));
 	if (!err)
 		err = net_receive(NET_WAIT_ECHO, &e, seen);
-	check(CK_NET_PING, "net-ping", err);
+	return check(id, name, err);
+}
+
+static bool net_link_up(void)
+{
+	return vdrv_config_read32(&g.net, VIRTIO_NET_CFG_STATUS - 2) >> 16 & 1;
+}
+
+/* The host stops and restarts the backend meanwhile; a config read now and then. */
+static const char *net_wait_link(bool up)
+{
+	for (unsigned r = 0; r < LINK_WAIT_ROUNDS; r++) {
+		for (uint64_t t0 = rdtsc(); rdtsc() - t0 < IRQ_WAIT_CYCLES;) {
+			if (net_link_up() == up)
+				return NULL;
+			for (uint64_t t1 = rdtsc(); rdtsc() - t1 < LINK_POLL_CYCLES;)
+				cpu_relax();
+		}
+	}
+	return up ? "the link did not come back up" : "the link did not go down";
+}
+
+/* Backend restart: link down, link up, and the data path works again. */
+static void test_net_relink(void)
+{
+	if (!check(CK_NET_LINK_DOWN, "net-link-down", net_wait_link(false)) ||
+	    !check(CK_NET_LINK_UP, "net-link-up", net_wait_link(true)))
+		return;
+	test_net_ping(CK_NET_PING2, "net-ping-again", NET_ECHO_SEQ + 1);
 }
 
 static void test_irq_counts(void)
@@ -788,8 +832,9 @@ unsigned lm_main(const uint8_t *boot_params)
 		test_rng();
 	if (net_ok) {
 		test_net_mac();
-		if (test_net_arp())
-			test_net_ping();
+		if (test_net_arp() && test_net_ping(CK_NET_PING, "net-ping", NET_ECHO_SEQ) &&
+		    g.relink)
+			test_net_relink();
 	}
 	test_irq_counts();
 out:

@@ -186,6 +186,48 @@ static void test_net(void **state)
 			  "tap=t1", "--net", "tap=t2", "--net", "tap=t3", "--net", "tap=t4") < 0);
 }
 
+static void test_net_vhost_user(void **state)
+{
+	enum cli_command cmd;
+	struct vm_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net",
+			       "vhost_user=/tmp/vu0.sock,num_queues=2", "--net",
+			       "server=on,vhost_user=/tmp/vu1.sock,mac=52:54:00:00:00:09", "--net",
+			       "tap=tap0"),
+			 0);
+	assert_int_equal(cfg.nr_nets, 3);
+	assert_string_equal(cfg.nets[0].vhost_user, "/tmp/vu0.sock");
+	assert_string_equal(cfg.nets[0].tap, "");
+	assert_false(cfg.nets[0].vhost_user_server);
+	assert_int_equal(cfg.nets[0].num_queue_pairs, 2);
+	assert_string_equal(cfg.nets[1].vhost_user, "/tmp/vu1.sock");
+	assert_true(cfg.nets[1].vhost_user_server);
+	assert_true(cfg.nets[1].mac_set);
+	assert_string_equal(cfg.nets[2].vhost_user, "");
+
+	static char *const bad[] = {
+	    "vhost_user=",		  /* empty path */
+	    "vhost_user=/a,tap=t0",	  /* both */
+	    "tap=t0,server=on",		  /* server without vhost_user */
+	    "vhost_user=/a,server=yes",	  /* not on/off */
+	    "vhost_user=/a,num_queues=9", /* too many pairs */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", bad[i]) >= 0)
+			fail_msg("--net %s was accepted", bad[i]);
+	}
+	/* A path of 108 bytes does not fit sun_path; the same socket twice. */
+	char longpath[128];
+	memset(longpath, 'a', sizeof(longpath));
+	memcpy(longpath, "vhost_user=/", 12);
+	longpath[11 + 108] = '\0';
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", longpath) < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "vhost_user=/s",
+			  "--net", "vhost_user=/s") < 0);
+}
+
 static void test_console(void **state)
 {
 	enum cli_command cmd;
@@ -225,10 +267,10 @@ static void test_help_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_all_options),
-	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_disk),
-	    cmocka_unit_test(test_net),		 cmocka_unit_test(test_console),
-	    cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_defaults), cmocka_unit_test(test_all_options),
+	    cmocka_unit_test(test_errors),   cmocka_unit_test(test_disk),
+	    cmocka_unit_test(test_net),	     cmocka_unit_test(test_net_vhost_user),
+	    cmocka_unit_test(test_console),  cmocka_unit_test(test_help_version),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,3 +28,39 @@ need_kvm() {
 e2e_arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 L2_EXTRA=$(e2e_arg e2e_l2append | tr '+' ' ')
 [ "$(e2e_arg e2e_debug)" = 1 ] && export SLUICE_DEBUG=1
+
+# stamped OUT CMD...: runs CMD (a VMM booting an L2) with stdin closed and a
+# 240 s limit; each console line goes to OUT prefixed with the virtual host's
+# uptime when it arrived (benchmarks time L2 phases from outside: the L2's own
+# clock jumps under nested virtualization). CMD's stderr goes to OUT.err, its
+# exit status to OUT.rc. Carriage returns are dropped.
+stamped() {
+	_out=$1
+	shift
+	{
+		timeout -s KILL 240 "$@" </dev/null 2>"$_out.err"
+		echo $? >"$_out.rc"
+	} | while IFS= read -r _line; do
+		read -r _up _idle </proc/uptime # a builtin: no fork per line
+		echo "$_up $_line"
+	done >"$_out"
+	tr -d '\r' <"$_out" >"$_out.tmp" && mv "$_out.tmp" "$_out"
+}
+
+# stamp_of OUT TEXT: the uptime stamp of the first line of OUT containing TEXT.
+stamp_of() {
+	awk -v k="$2" 'index($0, k) { print $1; exit }' "$1"
+}
+
+# median FILE COLUMN
+median() {
+	sort -n -k "$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'
+}
+
+# pair_ratio A B COLUMN: the median over runs i of A[i]/B[i] (the files' lines
+# in run order; interleaved runs that see the same load on the machine).
+pair_ratio() {
+	paste -d' ' "$1" "$2" | awk -v c="$3" -v n="$(head -n 1 "$1" | wc -w)" \
+		'{ printf "%.3f\n", $c / ($(n + c) + 1e-9) }' | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'
+}

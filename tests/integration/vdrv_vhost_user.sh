@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# virtio-net on a vhost-user backend (--net vhost_user=): the minimal driver
+# guest (tests/guests/vdrv_main.c, vdrv.net=1) against dpdk-testpmd's
+# net_vhost port in icmpecho mode, which answers the guest's ARP request and
+# ping itself. The rings, kicks (ioeventfd) and completions (MSI-X irqfd) go
+# between the guest and testpmd without sluice. testpmd's port counters must
+# show exactly the guest's frames.
+#
+# Then a backend restart (vdrv.relink=1): once the guest has pinged, testpmd
+# is killed (SIGKILL); the guest must see the link go down, sluice reconnects
+# to the restarted testpmd, the guest sees the link up and pings again. Both
+# ways round: sluice as client (testpmd listens, client=0) and as server
+# (server=on, testpmd connects with client=1).
+# Skipped (77) without dpdk-testpmd (package dpdk-dev).
+. "$(dirname "$0")/lib.sh"
+VDRV=$1
+MAC=52:54:00:00:00:02
+SOCK=$TEST_TMP/vu.sock
+PREFIX=sluice-vu-$$
+TP_PID=
+
+TESTPMD=$(command -v dpdk-testpmd)
+if [ -z "$TESTPMD" ]; then
+	echo "SKIP: dpdk-testpmd is not installed (Debian package dpdk-dev)"
+	exit 77
+fi
+# Two lcores (a main one and a forwarding one), on different CPUs when there are two.
+if [ "$(nproc)" -ge 2 ]; then LCORES='0@1,1@0'; else LCORES='0@0,1@0'; fi
+
+stop_testpmd() {
+	if [ -n "$TP_PID" ]; then
+		kill "${1:--TERM}" "$TP_PID" 2>/dev/null
+		wait "$TP_PID" 2>/dev/null
+	fi
+	TP_PID=
+}
+trap 'stop_testpmd -KILL; rm -rf "$TEST_TMP" "/var/run/dpdk/$PREFIX"' EXIT
+
+# start_testpmd CLIENT LOG: net_vhost0 on $SOCK; CLIENT=0: testpmd listens.
+start_testpmd() {
+	[ "$1" = 0 ] && rm -f "$SOCK"
+	# --no-flush-rx: a frame the guest sends while forwarding starts is answered, not flushed.
+	"$TESTPMD" --lcores "$LCORES" --no-huge -m 256 --no-pci --file-prefix "$PREFIX" \
+		--vdev "net_vhost0,iface=$SOCK,client=$1" -- --forward-mode=icmpecho --auto-start \
+		--no-flush-rx --stats-period 1 --nb-cores=1 --total-num-mbufs=4096 \
+		>"$2" 2>&1 </dev/null &
+	TP_PID=$!
+	if [ "$1" = 0 ]; then
+		wait_for 100 test -S "$SOCK" || fail "testpmd did not create $SOCK: $(tail -5 "$2")"
+	fi
+}
+
+# wait_for TENTHS CMD...: poll CMD every 0.1 s.
+wait_for() {
+	local n=$1
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The last "RX-packets"/"TX-packets" of testpmd's periodic port statistics.
+tp_count() {
+	grep -o "$1-packets: *[0-9]*" "$2" | tail -1 | grep -o '[0-9]*$'
+}
+
+expect_checks() {
+	for c in "$@"; do
+		expect_stdout "VDRV $c ok"
+	done
+	expect_stdout_not "FAIL"
+	expect_stdout "VDRV done"
+}
+
+BASE_CHECKS=(cmdline pci-enum ecam net-probe lapic net-init net-mac net-arp net-ping msix-count)
+
+# 1. The data path, sluice as client.
+start_testpmd 0 "$TEST_TMP/tp1.log"
+run_sluice run --kernel "$VDRV" --net "vhost_user=$SOCK,mac=$MAC" \
+	--cmdline "vdrv.net=1 vdrv.mac=$MAC" --serial stdio
+expect_checks "${BASE_CHECKS[@]}"
+expect_stdout "config MAC $MAC"
+expect_stdout "10.0.9.1 is at 56:48:4f:53:54:00" # net_vhost0's MAC: testpmd answered
+expect_status "$(debug_status 0)" "all guest checks passed"
+sleep 1.2 # one more statistics period
+stop_testpmd
+rx=$(tp_count RX "$TEST_TMP/tp1.log") tx=$(tp_count TX "$TEST_TMP/tp1.log")
+echo "  testpmd: rx $rx, tx $tx"
+[ "$rx" = 2 ] && [ "$tx" = 2 ] || fail "testpmd did not see exactly the guest's ARP and ping (rx $rx, tx $tx)"
+cp "$OUT" "$TEST_TMP/first.out"
+
+# relink CLIENT_MODE SLUICE_NET_OPTION: the restart test, one way round.
+relink() {
+	local client=$1 net=$2
+
+	start_testpmd "$client" "$TEST_TMP/tp-a.log"
+	echo "+ sluice run ... --net $net (vdrv.relink=1), testpmd restarted under it"
+	timeout -k 5 "$RUN_TIMEOUT" "$SLUICE" run --kernel "$VDRV" --net "$net" \
+		--cmdline "vdrv.net=1 vdrv.relink=1 vdrv.mac=$MAC" --serial stdio \
+		>"$OUT" 2>"$ERR" </dev/null &
+	local pid=$!
+	wait_for 300 grep -q "VDRV net-ping ok" "$OUT" || { kill "$pid"; fail "no first ping"; }
+	stop_testpmd -KILL
+	wait_for 300 grep -q "VDRV net-link-down" "$OUT" || { kill "$pid"; fail "no link down"; }
+	start_testpmd "$client" "$TEST_TMP/tp-b.log"
+	wait "$pid"
+	STATUS=$?
+	echo "  exit status $STATUS"
+	stop_testpmd
+	expect_checks "${BASE_CHECKS[@]}" net-link-down net-link-up net-ping-again
+	expect_status "$(debug_status 0)" "all guest checks passed"
+	grep -qF "backend disconnected" "$ERR" || fail "sluice did not log the backend's loss"
+	grep -qF "link up" "$ERR" || fail "sluice did not log the link coming back"
+	echo "  guest: link down, link up, ping answered by the restarted testpmd"
+}
+
+# 2. Backend restart, sluice as client: it reconnects once a second.
+relink 0 "vhost_user=$SOCK,mac=$MAC"
+# 3. Backend restart, sluice as server: testpmd (client=1) connects again.
+relink 1 "vhost_user=$SOCK,mac=$MAC,server=on"
+[ -e "$SOCK" ] && fail "sluice left its listening socket behind"
+
+cp "$TEST_TMP/first.out" "$OUT"
+pass "virtio-net on a vhost-user backend (dpdk-testpmd): ARP and ping with kicks and interrupts bypassing sluice; backend killed and restarted (client and server mode): link down, reconnect, link up, ping again"
