@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@ int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *path, b
 	memset(fe, 0, sizeof(*fe));
 	fe->listen_fd = -1;
 	fe->conn.fd = -1;
+	fe->inflight.fd = -1;
 	fe->server = server;
 	fe->max_vrings = max_vrings;
 	fe->reply_timeout_ms = VHOST_USER_FRONTEND_REPLY_TIMEOUT_MS;
@@ -44,9 +48,21 @@ int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *path, b
 	return 0;
 }
 
+static void inflight_release(struct vhost_user_inflight_area *a)
+{
+	/* map, not fd, says there is an area: a zeroed struct holds none. */
+	if (a->map) {
+		munmap(a->map, a->size);
+		close(a->fd);
+	}
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+}
+
 void vhost_user_frontend_destroy(struct vhost_user_frontend *fe)
 {
 	vhost_user_frontend_close(fe);
+	inflight_release(&fe->inflight);
 	if (fe->listen_fd >= 0) {
 		close(fe->listen_fd);
 		unlink(fe->path);
@@ -140,10 +156,13 @@ static int wait_fd(int fd, short events, int64_t deadline)
 /*
  * Send msg (flags are set here) and, if the request has a reply or
  * REPLY_ACK applies, wait for it into *reply. want_reply: the request has a
- * reply of its own (the GET_* ones).
+ * reply of its own (the GET_* ones). The fds that came with the reply go to
+ * reply_fds (the caller closes them) or, when it is NULL, are closed here;
+ * on failure none are left open.
  */
-static int fe_call(struct vhost_user_frontend *fe, struct vhost_user_msg *msg, const int *fds,
-		   unsigned nr_fds, bool want_reply, struct vhost_user_msg *reply)
+static int fe_call_fds(struct vhost_user_frontend *fe, struct vhost_user_msg *msg, const int *fds,
+		       unsigned nr_fds, bool want_reply, struct vhost_user_msg *reply,
+		       int *reply_fds, unsigned *nr_reply_fds)
 {
 	bool ack = !want_reply &&
 		   (fe->protocol_features & VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK));
@@ -185,8 +204,9 @@ static int fe_call(struct vhost_user_frontend *fe, struct vhost_user_msg *msg, c
 		vhost_user_frontend_fail(fe, why[0] ? why : NULL);
 		return ret == -ETIMEDOUT || ret == -ECONNRESET ? ret : -EPROTO;
 	}
-	/* The validator allows fds only on replies that carry one; none we ask for do. */
-	vhost_user_close_fds(rfds, nr_rfds);
+	/* The validator allows fds only on replies that carry one (GET_INFLIGHT_FD). */
+	if (r.hdr.request != msg->hdr.request || !reply_fds)
+		vhost_user_close_fds(rfds, nr_rfds);
 	if (r.hdr.request != msg->hdr.request) {
 		snprintf(why, sizeof(why), "reply for %s (%u) to a %s request",
 			 req_name(r.hdr.request), r.hdr.request, req_name(msg->hdr.request));
@@ -194,13 +214,25 @@ static int fe_call(struct vhost_user_frontend *fe, struct vhost_user_msg *msg, c
 		return -EPROTO;
 	}
 	if (ack && r.payload.u64 != 0) {
+		if (reply_fds)
+			vhost_user_close_fds(rfds, nr_rfds);
 		log_err("vhost-user %s: backend refused %s (status %llu)", fe->path,
 			req_name(msg->hdr.request), (unsigned long long)r.payload.u64);
 		return -EIO;
 	}
 	if (reply)
 		*reply = r;
+	if (reply_fds) {
+		memcpy(reply_fds, rfds, nr_rfds * sizeof(int));
+		*nr_reply_fds = nr_rfds;
+	}
 	return 0;
+}
+
+static int fe_call(struct vhost_user_frontend *fe, struct vhost_user_msg *msg, const int *fds,
+		   unsigned nr_fds, bool want_reply, struct vhost_user_msg *reply)
+{
+	return fe_call_fds(fe, msg, fds, nr_fds, want_reply, reply, NULL, NULL);
 }
 
 static struct vhost_user_msg fe_msg(uint32_t req, uint32_t size)
@@ -375,6 +407,176 @@ int vhost_user_frontend_set_status(struct vhost_user_frontend *fe, uint8_t statu
 	if (!(fe->protocol_features & VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_STATUS)))
 		return -EOPNOTSUPP;
 	return fe_set_u64(fe, VHOST_USER_SET_STATUS, status, -1);
+}
+
+/*
+ * The largest inflight area accepted for a geometry: room for a layout up
+ * to 4 times the split one (the packed layout is about twice it), rounded
+ * up to a 2 MiB huge page, in case the backend sizes its file that way.
+ */
+static uint64_t inflight_max_size(unsigned num_queues, unsigned queue_size)
+{
+	uint64_t huge = 2ULL << 20;
+
+	return (4 * vhost_user_inflight_split_size(num_queues, queue_size) + huge - 1) &
+	       ~(huge - 1);
+}
+
+/* A GET_INFLIGHT_FD reply we can map; 0, or -EPROTO with the reason in why. */
+static int inflight_reply_check(const struct vhost_user_inflight *in, int fd, unsigned num_queues,
+				unsigned queue_size, char *why, size_t whylen)
+{
+	uint64_t need = vhost_user_inflight_split_size(num_queues, queue_size);
+	uint64_t max = inflight_max_size(num_queues, queue_size);
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+
+	if (in->mmap_size < need || in->mmap_size > max) {
+		snprintf(why, whylen,
+			 "GET_INFLIGHT_FD: mmap size 0x%llx outside 0x%llx..0x%llx for %u "
+			 "queues of %u",
+			 (unsigned long long)in->mmap_size, (unsigned long long)need,
+			 (unsigned long long)max, num_queues, queue_size);
+		return -EPROTO;
+	}
+	if (page <= 0 || in->mmap_offset % (uint64_t)page) {
+		snprintf(why, whylen, "GET_INFLIGHT_FD: mmap offset 0x%llx is not page aligned",
+			 (unsigned long long)in->mmap_offset);
+		return -EPROTO;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(why, whylen, "GET_INFLIGHT_FD: fstat of its fd: %s", strerror(errno));
+		return -EPROTO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "GET_INFLIGHT_FD: its fd is not a regular file or memfd");
+		return -EPROTO;
+	}
+	/* The validator refused offset + size past INT64_MAX: no overflow here. */
+	if (in->mmap_offset + in->mmap_size > (uint64_t)st.st_size) {
+		snprintf(why, whylen,
+			 "GET_INFLIGHT_FD: area 0x%llx+0x%llx is past the end of its file (0x%llx "
+			 "bytes)",
+			 (unsigned long long)in->mmap_offset, (unsigned long long)in->mmap_size,
+			 (unsigned long long)st.st_size);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int fe_get_inflight(struct vhost_user_frontend *fe, unsigned num_queues, unsigned queue_size)
+{
+	struct vhost_user_msg m = fe_msg(VHOST_USER_GET_INFLIGHT_FD,
+					 sizeof(struct vhost_user_inflight)),
+			      r;
+	struct vhost_user_inflight_area a = {.fd = -1};
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nr_fds = 0;
+	char why[192];
+	int ret;
+
+	m.payload.inflight.num_queues = (uint16_t)num_queues;
+	m.payload.inflight.queue_size = (uint16_t)queue_size;
+	if ((ret = fe_call_fds(fe, &m, NULL, 0, true, &r, fds, &nr_fds)))
+		return ret;
+	/* The validator insists on one fd; checked again as the mmap depends on it. */
+	if (nr_fds != 1) {
+		vhost_user_close_fds(fds, nr_fds);
+		vhost_user_frontend_fail(fe, "GET_INFLIGHT_FD reply without exactly one fd");
+		return -EPROTO;
+	}
+	if ((ret = inflight_reply_check(&r.payload.inflight, fds[0], num_queues, queue_size, why,
+					sizeof(why)))) {
+		close(fds[0]);
+		vhost_user_frontend_fail(fe, why);
+		return ret;
+	}
+	a.map = mmap(NULL, r.payload.inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0],
+		     (off_t)r.payload.inflight.mmap_offset);
+	if (a.map == MAP_FAILED) {
+		snprintf(why, sizeof(why), "GET_INFLIGHT_FD: mmap of its area: %s",
+			 strerror(errno));
+		close(fds[0]);
+		vhost_user_frontend_fail(fe, why);
+		return -EPROTO;
+	}
+	a.fd = fds[0];
+	a.size = r.payload.inflight.mmap_size;
+	a.offset = r.payload.inflight.mmap_offset;
+	a.num_queues = (uint16_t)num_queues;
+	a.queue_size = (uint16_t)queue_size;
+	inflight_release(&fe->inflight);
+	fe->inflight = a;
+	log_debug("vhost-user %s: inflight area of 0x%llx bytes for %u queues of %u", fe->path,
+		  (unsigned long long)a.size, num_queues, queue_size);
+	return 0;
+}
+
+int vhost_user_frontend_inflight_start(struct vhost_user_frontend *fe, unsigned num_queues,
+				       unsigned queue_size)
+{
+	struct vhost_user_inflight_area *a = &fe->inflight;
+	struct vhost_user_msg m;
+	int ret;
+
+	if (!(fe->protocol_features & VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)))
+		return 0;
+	if (num_queues == 0 || num_queues > fe->max_vrings || queue_size == 0 ||
+	    queue_size > VHOST_USER_MAX_QUEUE_SIZE || (queue_size & (queue_size - 1))) {
+		log_err("vhost-user %s: inflight geometry %u queues of %u out of range", fe->path,
+			num_queues, queue_size);
+		return -EINVAL;
+	}
+	if ((!a->map || a->num_queues != num_queues || a->queue_size != queue_size) &&
+	    (ret = fe_get_inflight(fe, num_queues, queue_size)))
+		return ret;
+	m = fe_msg(VHOST_USER_SET_INFLIGHT_FD, sizeof(struct vhost_user_inflight));
+	m.payload.inflight = (struct vhost_user_inflight){
+	    .mmap_size = a->size,
+	    .mmap_offset = a->offset,
+	    .num_queues = a->num_queues,
+	    .queue_size = a->queue_size,
+	};
+	return fe_call(fe, &m, &a->fd, 1, false, NULL);
+}
+
+/*
+ * Zero [off, off + len) of the area's file through the fd, not the mapping:
+ * the backend owns the file and may have shrunk it, which would make a
+ * store through the mapping SIGBUS. Punching a hole reads back as zeroes
+ * (tmpfs, memfd, hugetlbfs); pwrite is for files that cannot.
+ */
+static int inflight_zero(int fd, uint64_t off, uint64_t len)
+{
+	static const uint8_t zero[4096];
+
+	if (!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len))
+		return 0;
+	while (len) {
+		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
+		ssize_t w = pwrite(fd, zero, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+void vhost_user_frontend_inflight_reset(struct vhost_user_frontend *fe)
+{
+	struct vhost_user_inflight_area *a = &fe->inflight;
+	int ret;
+
+	if (!a->map || !(ret = inflight_zero(a->fd, a->offset, a->size)))
+		return;
+	/* Stale entries must not be resubmitted: without a zeroed area, ask anew. */
+	log_warn("vhost-user %s: cannot zero the inflight area (%s); it will be asked for again",
+		 fe->path, strerror(-ret));
+	inflight_release(a);
 }
 
 int vhost_user_frontend_poll(struct vhost_user_frontend *fe)

@@ -17,6 +17,13 @@
  * then, so an event loop watching it is never left with a stale fd number.
  * Nothing negotiated on a failed exchange is kept: the results of
  * vhost_user_frontend_handshake() are stored only when all of it succeeded.
+ *
+ * Inflight I/O tracking (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD): the area
+ * the backend records in-flight descriptors in belongs to the device, not
+ * to a connection. It is asked for once (GET_INFLIGHT_FD), kept mapped
+ * across backend restarts and closed only by vhost_user_frontend_destroy(),
+ * so a restarted backend gets it back (SET_INFLIGHT_FD) and resubmits what
+ * its predecessor had taken but not completed.
  */
 #ifndef SLUICE_VHOST_USER_FRONTEND_H
 #define SLUICE_VHOST_USER_FRONTEND_H
@@ -27,6 +34,16 @@
 #include "vhost_user_sock.h"
 
 #define VHOST_USER_FRONTEND_REPLY_TIMEOUT_MS 5000
+
+/* The inflight area as the backend gave it (GET_INFLIGHT_FD). */
+struct vhost_user_inflight_area {
+	int fd;		     /* -1: not asked for yet */
+	void *map;	     /* MAP_SHARED of [offset, offset + size) of fd */
+	uint64_t size;	     /* mmap_size */
+	uint64_t offset;     /* mmap_offset */
+	uint16_t num_queues; /* the geometry it was asked for */
+	uint16_t queue_size;
+};
 
 struct vhost_user_frontend {
 	char path[108]; /* sockaddr_un.sun_path */
@@ -42,6 +59,9 @@ struct vhost_user_frontend {
 	uint64_t features;	    /* the backend's GET_FEATURES */
 	uint64_t protocol_features; /* negotiated: ours & the backend's */
 	unsigned queue_num;	    /* GET_QUEUE_NUM (with MQ), else 0 */
+
+	/* Kept across connections; freed by vhost_user_frontend_destroy(). */
+	struct vhost_user_inflight_area inflight;
 };
 
 /*
@@ -51,6 +71,7 @@ struct vhost_user_frontend {
  */
 int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *path, bool server,
 			     unsigned max_vrings);
+/* Closes the socket, the listening socket and the inflight area. */
 void vhost_user_frontend_destroy(struct vhost_user_frontend *fe);
 
 /*
@@ -89,6 +110,28 @@ int vhost_user_frontend_get_vring_base(struct vhost_user_frontend *fe, unsigned 
 				       unsigned *base);
 /* Only with VHOST_USER_PROTOCOL_F_STATUS (-EOPNOTSUPP otherwise). */
 int vhost_user_frontend_set_status(struct vhost_user_frontend *fe, uint8_t status);
+
+/*
+ * Before the vrings are set up on a connection. Without
+ * VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD negotiated: nothing, 0. With it:
+ * the first call (or one with another geometry) sends GET_INFLIGHT_FD
+ * {num_queues, queue_size}, checks the reply (one fd, a regular file or
+ * memfd that holds mmap_offset + mmap_size, an mmap_size between the
+ * split-ring layout for that geometry and a sane bound, a page-aligned
+ * offset) and maps it; then every call sends SET_INFLIGHT_FD with that fd
+ * and geometry (rte_vhost and libvhost-user start tracking only then).
+ * num_queues/queue_size must not change with what the driver chooses: the
+ * device's largest. A bad reply fails the connection (-EPROTO) and nothing
+ * is kept; the area of an earlier call stays until it is replaced.
+ */
+int vhost_user_frontend_inflight_start(struct vhost_user_frontend *fe, unsigned num_queues,
+				       unsigned queue_size);
+/*
+ * Device reset: tracking restarts from an all-zero area (no-op without
+ * one). An area that cannot be zeroed is dropped (logged), so the next
+ * vhost_user_frontend_inflight_start() asks for a new one.
+ */
+void vhost_user_frontend_inflight_reset(struct vhost_user_frontend *fe);
 
 /*
  * The socket is readable with no request outstanding. Returns 0 if that was

@@ -27,7 +27,8 @@
 #define VUN_PROTOCOL                                                                               \
 	(VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_MQ) |                                                \
 	 VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                                         \
-	 VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+	 VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_STATUS) |                                            \
+	 VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 static void vun_on_sock(void *opaque, int fd, uint32_t events);
 
@@ -123,7 +124,9 @@ static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_m
 	}
 	/*
 	 * Resume where the guest last saw completions: after a backend restart
-	 * what the old one took and never returned is processed again.
+	 * what the old one took and never returned is processed again, or, with
+	 * inflight tracking, resubmitted from the inflight area (the backend
+	 * counts those in from the used index itself).
 	 */
 	if ((ret = vhost_user_frontend_set_vring_num(fe, q, vq->size)) ||
 	    (ret = vhost_user_frontend_set_vring_base(fe, q, used_idx)) ||
@@ -159,6 +162,10 @@ static int vun_start(struct vhost_user_net *net)
 	vun_mem_table(net, &mem, fds);
 	if ((ret = vhost_user_frontend_set_features(fe, vun_backend_acked(net))) ||
 	    (ret = vhost_user_frontend_set_mem_table(fe, &mem, fds)))
+		goto fail;
+	/* The device's largest geometry, so the area fits whatever the driver picks. */
+	if ((ret = vhost_user_frontend_inflight_start(fe, 2 * net->max_pairs,
+						      VHOST_USER_NET_QUEUE_SIZE)))
 		goto fail;
 	for (unsigned q = 0; q < vun_data_queues(net); q++)
 		if (net->vdev.queues[q].enabled && (ret = vun_start_queue(net, &mem, q)))
@@ -437,6 +444,7 @@ static void vun_reset(struct virtio_pci_dev *vdev)
 	if (!net->initialised)
 		return; /* virtio_pci_init's own reset */
 	vun_stop(net);
+	vhost_user_frontend_inflight_reset(&net->fe); /* the old descriptors are void */
 	net->active = false;
 }
 

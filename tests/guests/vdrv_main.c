@@ -16,6 +16,11 @@
  *   vdrv.mac=MAC     the MAC sluice was given (virtio-net config must match)
  *   vdrv.relink=1    after the ping, wait for the link to go down (the host
  *                    stops the vhost-user backend) and up again, and ping again
+ *   vdrv.mq=1        negotiate MQ and CTRL_VQ, set up both queue pairs and the
+ *                    control queue; after the ping on pair 0, VQ_PAIRS_SET 2
+ *                    (must be acked OK), then ARP and ping through tx1/rx1
+ *   vdrv.ctrl=1      negotiate CTRL_VQ without MQ: the control queue is queue 2
+ *                    (rx1 with MQ); after the ping, RX_PROMISC on must be acked
  * At least one of vdrv.sectors= and vdrv.net=1 is needed.
  *
  * The net checks speak to the host side of the TAP, NET_PEER_IP, from
@@ -46,9 +51,15 @@
 #define VEC_RNG	     0x41
 #define VEC_NET_RX   0x42
 #define VEC_NET_TX   0x43
+#define VEC_NET_RX1  0x44
+#define VEC_NET_TX1  0x45
+#define VEC_NET_CTRL 0x46
 #define VEC_SPURIOUS 0xff
 #define MSIX_ENTRY_Q 0 /* each device's queue 0 uses its table entry 0 */
 #define MSIX_NET_TX  1 /* virtio-net: rx0 on entry 0, tx0 on entry 1 */
+#define MSIX_NET_RX1 2 /* with vdrv.mq=1: rx1, tx1 and the control queue */
+#define MSIX_NET_TX1 3
+#define MSIX_NET_CTL 4
 
 #define IRQ_WAIT_CYCLES 4000000000ULL /* ~1-2 s of TSC: a lost interrupt fails */
 #define QUIET_SPINS	2000	      /* a masked vector must stay quiet this long */
@@ -66,23 +77,34 @@
 #define WRITE_SECTOR	   6
 #define RNG_BYTES	   64
 
-#define VIRTIO_NET_F_MAC       5
-#define VIRTIO_NET_F_MRG_RXBUF 15
-#define VIRTIO_NET_F_STATUS    16
-#define VIRTIO_NET_CFG_STATUS  6  /* le16; bit 0: link up */
-#define LINK_WAIT_ROUNDS       30 /* of IRQ_WAIT_CYCLES: the host restarts the backend */
-#define LINK_POLL_CYCLES       (IRQ_WAIT_CYCLES / 1000) /* between config reads */
-#define VIRTIO_NET_HDR_LEN     12			/* virtio_net_hdr_v1: num_buffers at 10 */
-#define NET_RXQ		       0
-#define NET_TXQ		       1
-#define NET_RX_BUFS	       VQ_SIZE
-#define NET_RX_BUF_LEN	       1536
-#define NET_TX_BUF_LEN	       (VIRTIO_NET_HDR_LEN + VNET_ECHO_HDRS + VNET_ECHO_PAYLOAD)
-#define NET_MY_IP	       0x0a000902 /* 10.0.9.2: vdrv_net.sh knows both */
-#define NET_PEER_IP	       0x0a000901 /* 10.0.9.1, the TAP's address */
-#define NET_MAX_SKIPPED	       16	  /* unrelated frames tolerated while waiting */
-#define NET_ECHO_ID	       0x5d72
-#define NET_ECHO_SEQ	       1
+#define VIRTIO_NET_F_MAC		5
+#define VIRTIO_NET_F_MRG_RXBUF		15
+#define VIRTIO_NET_F_STATUS		16
+#define VIRTIO_NET_F_CTRL_VQ		17
+#define VIRTIO_NET_F_CTRL_RX		18
+#define VIRTIO_NET_F_MQ			22
+#define VIRTIO_NET_CFG_MAX_VQP		8 /* le16 max_virtqueue_pairs */
+#define VIRTIO_NET_CTRL_RX		0
+#define VIRTIO_NET_CTRL_RX_PROMISC	0
+#define VIRTIO_NET_CTRL_MQ		4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK			0
+#define NET_PAIRS			2 /* pairs the driver uses with vdrv.mq=1 */
+#define NET_CTRLQ			(2 * NET_PAIRS)
+#define VIRTIO_NET_CFG_STATUS		6  /* le16; bit 0: link up */
+#define LINK_WAIT_ROUNDS		30 /* of IRQ_WAIT_CYCLES: the host restarts the backend */
+#define LINK_POLL_CYCLES		(IRQ_WAIT_CYCLES / 1000) /* between config reads */
+#define VIRTIO_NET_HDR_LEN		12 /* virtio_net_hdr_v1: num_buffers at 10 */
+#define NET_RXQ(pair)			(2 * (pair))
+#define NET_TXQ(pair)			(2 * (pair) + 1)
+#define NET_RX_BUFS			VQ_SIZE
+#define NET_RX_BUF_LEN			1536
+#define NET_TX_BUF_LEN			(VIRTIO_NET_HDR_LEN + VNET_ECHO_HDRS + VNET_ECHO_PAYLOAD)
+#define NET_MY_IP			0x0a000902 /* 10.0.9.2: vdrv_net.sh knows both */
+#define NET_PEER_IP			0x0a000901 /* 10.0.9.1, the TAP's address */
+#define NET_MAX_SKIPPED			16	   /* unrelated frames tolerated while waiting */
+#define NET_ECHO_ID			0x5d72
+#define NET_ECHO_SEQ			1
 
 enum {
 	CK_CMDLINE = 1,
@@ -109,9 +131,24 @@ enum {
 	CK_NET_LINK_DOWN,
 	CK_NET_LINK_UP,
 	CK_NET_PING2,
+	CK_NET_MQ_PAIRS,
+	CK_NET_MQ_ARP,
+	CK_NET_MQ_PING,
+	CK_NET_CTRL,
 };
 
-enum { IRQ_BLK, IRQ_RNG, IRQ_NET_RX, IRQ_NET_TX, IRQ_SPURIOUS, NR_IRQ };
+/* IRQ_NET_RX + 2 * pair and IRQ_NET_TX + 2 * pair: each queue its own vector. */
+enum {
+	IRQ_BLK,
+	IRQ_RNG,
+	IRQ_NET_RX,
+	IRQ_NET_TX,
+	IRQ_NET_RX1,
+	IRQ_NET_TX1,
+	IRQ_NET_CTRL,
+	IRQ_SPURIOUS,
+	NR_IRQ
+};
 
 /* Sector data is compared 8 bytes at a time (fewer guest instructions). */
 typedef uint64_t __attribute__((may_alias)) u64_alias;
@@ -122,8 +159,11 @@ struct blk_hdr {
 };
 
 static struct {
-	struct vring blk_ring, rng_ring, net_rx_ring, net_tx_ring;
-	uint8_t net_rx[NET_RX_BUFS][NET_RX_BUF_LEN] __attribute__((aligned(64)));
+	struct vring blk_ring, rng_ring, net_rx_ring[NET_PAIRS], net_tx_ring[NET_PAIRS],
+	    net_ctrl_ring;
+	uint8_t net_rx[NET_PAIRS][NET_RX_BUFS][NET_RX_BUF_LEN] __attribute__((aligned(64)));
+	uint8_t net_ctrl_cmd[4]; /* class, command, le16 virtqueue_pairs */
+	volatile uint8_t net_ctrl_ack;
 	uint8_t net_tx[NET_TX_BUF_LEN] __attribute__((aligned(64)));
 	uint8_t buf[READ_SECTORS * SECTOR] __attribute__((aligned(64)));
 	struct blk_hdr hdr;
@@ -133,10 +173,10 @@ static struct {
 	volatile unsigned irqs[NR_IRQ];
 	unsigned requests[NR_IRQ]; /* completions expected on each vector */
 	struct vdrv_dev blk, rng, net;
-	struct vdrv_vq blk_q, rng_q, net_rxq, net_txq;
+	struct vdrv_vq blk_q, rng_q, net_rxq[NET_PAIRS], net_txq[NET_PAIRS], net_ctrlq;
 	unsigned blk_slot, rng_slot, net_slot;
 	uint64_t sectors;
-	bool ro, net_on, relink;
+	bool ro, net_on, relink, mq, ctrl;
 	uint8_t mac[VNET_ETH_ALEN], peer_mac[VNET_ETH_ALEN];
 	unsigned net_frames, net_skipped; /* received; of them not the awaited kind */
 	unsigned passed, failed, first_failed;
@@ -196,6 +236,27 @@ __attribute__((interrupt)) static void isr_net_tx(struct irq_frame *f)
 	apic_write(APIC_EOI, 0);
 }
 
+__attribute__((interrupt)) static void isr_net_rx1(struct irq_frame *f)
+{
+	(void)f;
+	g.irqs[IRQ_NET_RX1]++;
+	apic_write(APIC_EOI, 0);
+}
+
+__attribute__((interrupt)) static void isr_net_tx1(struct irq_frame *f)
+{
+	(void)f;
+	g.irqs[IRQ_NET_TX1]++;
+	apic_write(APIC_EOI, 0);
+}
+
+__attribute__((interrupt)) static void isr_net_ctrl(struct irq_frame *f)
+{
+	(void)f;
+	g.irqs[IRQ_NET_CTRL]++;
+	apic_write(APIC_EOI, 0);
+}
+
 /* Spurious-interrupt vector: no EOI (SDM 10.9). */
 __attribute__((interrupt)) static void isr_spurious(struct irq_frame *f)
 {
@@ -252,6 +313,16 @@ static const char *parse_cmdline(const uint8_t *bp)
 			if (!parse_dec(&p, &v) || v > 1)
 				return "bad vdrv.relink=";
 			g.relink = v;
+		} else if (starts_with(p, "vdrv.mq=")) {
+			p += 8;
+			if (!parse_dec(&p, &v) || v > 1)
+				return "bad vdrv.mq=";
+			g.mq = v;
+		} else if (starts_with(p, "vdrv.ctrl=")) {
+			p += 10;
+			if (!parse_dec(&p, &v) || v > 1)
+				return "bad vdrv.ctrl=";
+			g.ctrl = v;
 		} else if (starts_with(p, "vdrv.mac=")) {
 			p += 9;
 			if (!parse_mac(&p, g.mac))
@@ -263,6 +334,10 @@ static const char *parse_cmdline(const uint8_t *bp)
 	}
 	if (!g.sectors && !g.net_on)
 		return "neither vdrv.sectors= nor vdrv.net=1";
+	if ((g.mq || g.ctrl) && !g.net_on)
+		return "vdrv.mq=1 or vdrv.ctrl=1 without vdrv.net=1";
+	if (g.mq && g.ctrl)
+		return "vdrv.mq=1 and vdrv.ctrl=1 together";
 	return g.net_on && !mac_set ? "vdrv.net=1 without vdrv.mac=" : NULL;
 }
 
@@ -335,6 +410,9 @@ static const char *lapic_init(uint8_t *apic_id)
 	idt_set_gate(VEC_RNG, (const void *)isr_rng);
 	idt_set_gate(VEC_NET_RX, (const void *)isr_net_rx);
 	idt_set_gate(VEC_NET_TX, (const void *)isr_net_tx);
+	idt_set_gate(VEC_NET_RX1, (const void *)isr_net_rx1);
+	idt_set_gate(VEC_NET_TX1, (const void *)isr_net_tx1);
+	idt_set_gate(VEC_NET_CTRL, (const void *)isr_net_ctrl);
 	idt_set_gate(VEC_SPURIOUS, (const void *)isr_spurious);
 	apic_write(APIC_TPR, 0);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | VEC_SPURIOUS);
@@ -593,32 +671,66 @@ static void test_rng(void)
 	check(CK_RNG_READ, "rng-read", err);
 }
 
+/* Every receive buffer of a pair at once, one descriptor each (mergeable rx buffers). */
+static void net_post_rx(unsigned pair)
+{
+	for (unsigned i = 0; i < NET_RX_BUFS; i++) {
+		vq_set_desc(&g.net_rxq[pair], i, g.net_rx[pair][i], NET_RX_BUF_LEN, true, true);
+		vq_post(&g.net_rxq[pair], (uint16_t)i);
+	}
+	vq_notify(&g.net_rxq[pair]);
+}
+
 static const char *net_init(uint8_t apic_id)
 {
-	const uint64_t want = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
-			      (g.relink ? 1ULL << VIRTIO_NET_F_STATUS : 0);
+	const uint64_t want =
+	    1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
+	    (g.relink ? 1ULL << VIRTIO_NET_F_STATUS : 0) |
+	    (g.mq ? 1ULL << VIRTIO_NET_F_MQ | 1ULL << VIRTIO_NET_F_CTRL_VQ : 0) |
+	    (g.ctrl ? 1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_CTRL_RX : 0);
+	const unsigned pairs = g.mq ? NET_PAIRS : 1;
 	const char *err;
 
 	if ((err = vdrv_init(&g.net, want)))
 		return err;
 	if ((g.net.features & want) != want)
 		return "device does not offer VIRTIO_NET_F_MAC and VIRTIO_NET_F_MRG_RXBUF (and "
-		       "STATUS)";
+		       "STATUS, MQ, CTRL_VQ, CTRL_RX)";
+	if ((g.mq || g.ctrl) && g.net.msix_nr <= MSIX_NET_CTL)
+		return "too few MSI-X entries for the queues and the control queue";
+	if (g.mq) {
+		unsigned max = vdrv_config_read32(&g.net, VIRTIO_NET_CFG_MAX_VQP) & 0xffff;
+
+		con_printf("  max_virtqueue_pairs %u, MSI-X entries %u\n", max, g.net.msix_nr);
+		if (max < NET_PAIRS)
+			return "max_virtqueue_pairs is below 2";
+	}
 	vdrv_msix_enable(&g.net);
 	vdrv_msix_program(&g.net, MSIX_ENTRY_Q, apic_id, VEC_NET_RX);
 	vdrv_msix_program(&g.net, MSIX_NET_TX, apic_id, VEC_NET_TX);
 	vdrv_msix_mask(&g.net, MSIX_ENTRY_Q, false);
 	vdrv_msix_mask(&g.net, MSIX_NET_TX, false);
-	if ((err = vdrv_queue_setup(&g.net, &g.net_rxq, NET_RXQ, &g.net_rx_ring, MSIX_ENTRY_Q)) ||
-	    (err = vdrv_queue_setup(&g.net, &g.net_txq, NET_TXQ, &g.net_tx_ring, MSIX_NET_TX)) ||
-	    (err = vdrv_driver_ok(&g.net)))
-		return err;
-	/* Every receive buffer at once, one descriptor each (mergeable rx buffers). */
-	for (unsigned i = 0; i < NET_RX_BUFS; i++) {
-		vq_set_desc(&g.net_rxq, i, g.net_rx[i], NET_RX_BUF_LEN, true, true);
-		vq_post(&g.net_rxq, (uint16_t)i);
+	if (g.mq || g.ctrl) {
+		vdrv_msix_program(&g.net, MSIX_NET_RX1, apic_id, VEC_NET_RX1);
+		vdrv_msix_program(&g.net, MSIX_NET_TX1, apic_id, VEC_NET_TX1);
+		vdrv_msix_program(&g.net, MSIX_NET_CTL, apic_id, VEC_NET_CTRL);
+		for (unsigned e = MSIX_NET_RX1; e <= MSIX_NET_CTL; e++)
+			vdrv_msix_mask(&g.net, e, false);
 	}
-	vq_notify(&g.net_rxq);
+	for (unsigned p = 0; p < pairs; p++)
+		if ((err = vdrv_queue_setup(&g.net, &g.net_rxq[p], NET_RXQ(p), &g.net_rx_ring[p],
+					    p ? MSIX_NET_RX1 : MSIX_ENTRY_Q)) ||
+		    (err = vdrv_queue_setup(&g.net, &g.net_txq[p], NET_TXQ(p), &g.net_tx_ring[p],
+					    p ? MSIX_NET_TX1 : MSIX_NET_TX)))
+			return err;
+	/* Without MQ the control queue follows pair 0: queue 2, which is rx1 with MQ. */
+	if ((g.mq || g.ctrl) && (err = vdrv_queue_setup(&g.net, &g.net_ctrlq, g.mq ? NET_CTRLQ : 2,
+							&g.net_ctrl_ring, MSIX_NET_CTL)))
+		return err;
+	if ((err = vdrv_driver_ok(&g.net)))
+		return err;
+	for (unsigned p = 0; p < pairs; p++)
+		net_post_rx(p);
 	return NULL;
 }
 
@@ -643,13 +755,13 @@ static void test_net_mac(void)
 }
 
 /* One frame, already at g.net_tx + header, behind a header of zeros (no offloads). */
-static const char *net_send(unsigned frame_len)
+static const char *net_send(unsigned pair, unsigned frame_len)
 {
 	uint32_t len;
 
 	memset(g.net_tx, 0, VIRTIO_NET_HDR_LEN);
-	vq_set_desc(&g.net_txq, 0, g.net_tx, VIRTIO_NET_HDR_LEN + frame_len, false, true);
-	return request(&g.net_txq, IRQ_NET_TX, &len);
+	vq_set_desc(&g.net_txq[pair], 0, g.net_tx, VIRTIO_NET_HDR_LEN + frame_len, false, true);
+	return request(&g.net_txq[pair], IRQ_NET_TX + 2 * pair, &len);
 }
 
 enum net_wait { NET_WAIT_ARP, NET_WAIT_ECHO };
@@ -683,8 +795,11 @@ static const char *net_frame_check(enum net_wait what, const struct vnet_echo *e
  * interrupt (seen: the count before the request went out) and posting each
  * back once checked; other traffic is skipped, up to NET_MAX_SKIPPED frames.
  */
-static const char *net_receive(enum net_wait what, const struct vnet_echo *echo, unsigned seen)
+static const char *net_receive(unsigned pair, enum net_wait what, const struct vnet_echo *echo,
+			       unsigned seen)
 {
+	struct vdrv_vq *rxq = &g.net_rxq[pair];
+	const unsigned irq = IRQ_NET_RX + 2 * pair;
 	uint64_t t0 = rdtsc();
 
 	for (;;) {
@@ -692,22 +807,22 @@ static const char *net_receive(enum net_wait what, const struct vnet_echo *echo,
 		uint32_t id, len;
 		bool ours;
 
-		if (g.irqs[IRQ_NET_RX] == seen) {
+		if (g.irqs[irq] == seen) {
 			if (rdtsc() - t0 > IRQ_WAIT_CYCLES)
-				return vq_has_used(&g.net_rxq)
+				return vq_has_used(rxq)
 					   ? "frame received but no MSI-X interrupt arrived"
 					   : "no reply before the timeout";
 			cpu_relax();
 			continue;
 		}
-		seen = g.irqs[IRQ_NET_RX];
-		while (vq_take_used(&g.net_rxq, &id, &len)) {
+		seen = g.irqs[irq];
+		while (vq_take_used(rxq, &id, &len)) {
 			if (id >= NET_RX_BUFS)
 				return "used element names a descriptor never posted";
 			g.net_frames++;
-			err = net_frame_check(what, echo, g.net_rx[id], len, &ours);
-			vq_post(&g.net_rxq, (uint16_t)id);
-			vq_notify(&g.net_rxq);
+			err = net_frame_check(what, echo, g.net_rx[pair][id], len, &ours);
+			vq_post(rxq, (uint16_t)id);
+			vq_notify(rxq);
 			if (ours)
 				return err;
 			con_printf("  rx: skipped a %u-byte frame: %s\n", len, err);
@@ -717,33 +832,78 @@ static const char *net_receive(enum net_wait what, const struct vnet_echo *echo,
 	}
 }
 
-static bool test_net_arp(void)
+static bool test_net_arp(unsigned id, const char *name, unsigned pair)
 {
-	unsigned seen = g.irqs[IRQ_NET_RX];
+	unsigned seen = g.irqs[IRQ_NET_RX + 2 * pair];
 	const char *err;
 
 	err = net_send(
-	    vnet_arp_request(g.net_tx + VIRTIO_NET_HDR_LEN, g.mac, NET_MY_IP, NET_PEER_IP));
+	    pair, vnet_arp_request(g.net_tx + VIRTIO_NET_HDR_LEN, g.mac, NET_MY_IP, NET_PEER_IP));
 	if (!err)
-		err = net_receive(NET_WAIT_ARP, NULL, seen);
+		err = net_receive(pair, NET_WAIT_ARP, NULL, seen);
 	if (!err)
 		print_mac("  10.0.9.1 is at ", g.peer_mac);
-	return check(CK_NET_ARP, "net-arp", err);
+	return check(id, name, err);
 }
 
-static bool test_net_ping(unsigned id, const char *name, uint16_t seq)
+static bool test_net_ping(unsigned id, const char *name, unsigned pair, uint16_t seq)
 {
 	struct vnet_echo e = {.id = NET_ECHO_ID, .seq = seq};
-	unsigned seen = g.irqs[IRQ_NET_RX];
+	unsigned seen = g.irqs[IRQ_NET_RX + 2 * pair];
 	const char *err;
 
 	for (unsigned i = 0; i < VNET_ECHO_PAYLOAD; i++)
 		e.payload[i] = (uint8_t)('a' + i % 26);
-	err = net_send(vnet_echo_request(g.net_tx + VIRTIO_NET_HDR_LEN, g.mac, g.peer_mac,
-					 NET_MY_IP, NET_PEER_IP, &e));
+	err = net_send(pair, vnet_echo_request(g.net_tx + VIRTIO_NET_HDR_LEN, g.mac, g.peer_mac,
+					       NET_MY_IP, NET_PEER_IP, &e));
 	if (!err)
-		err = net_receive(NET_WAIT_ECHO, &e, seen);
+		err = net_receive(pair, NET_WAIT_ECHO, &e, seen);
 	return check(id, name, err);
+}
+
+/* One command (class, command, data_len bytes at g.net_ctrl_cmd + 2): acked OK? */
+static const char *net_ctrl(uint8_t class, uint8_t cmd, unsigned data_len)
+{
+	const char *err;
+	uint32_t len;
+
+	g.net_ctrl_cmd[0] = class;
+	g.net_ctrl_cmd[1] = cmd;
+	g.net_ctrl_ack = 0xff;
+	vq_set_desc(&g.net_ctrlq, 0, g.net_ctrl_cmd, 2, false, false);
+	vq_set_desc(&g.net_ctrlq, 1, g.net_ctrl_cmd + 2, data_len, false, false);
+	vq_set_desc(&g.net_ctrlq, 2, (const void *)&g.net_ctrl_ack, 1, true, true);
+	if ((err = request(&g.net_ctrlq, IRQ_NET_CTRL, &len)))
+		return err;
+	if (len != 1)
+		return "used length of the control command is not the ack byte";
+	return g.net_ctrl_ack == VIRTIO_NET_OK ? NULL : "command not acked VIRTIO_NET_OK";
+}
+
+static const char *net_set_pairs(unsigned pairs)
+{
+	g.net_ctrl_cmd[2] = (uint8_t)pairs;
+	g.net_ctrl_cmd[3] = (uint8_t)(pairs >> 8);
+	return net_ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2);
+}
+
+/*
+ * Two queue pairs: enable pair 1, then the ARP and the ping go out on tx1
+ * and their replies must come back on rx1, none on rx0.
+ */
+static void test_net_mq(void)
+{
+	unsigned rx0 = g.irqs[IRQ_NET_RX];
+
+	if (!check(CK_NET_MQ_PAIRS, "net-mq-pairs", net_set_pairs(NET_PAIRS)) ||
+	    !test_net_arp(CK_NET_MQ_ARP, "net-mq-arp", 1) ||
+	    !test_net_ping(CK_NET_MQ_PING, "net-mq-ping", 1, NET_ECHO_SEQ + 2))
+		return;
+	con_printf("  queue pair 1: tx1 %u interrupts, rx1 %u; rx0 %u meanwhile\n",
+		   g.irqs[IRQ_NET_TX1], g.irqs[IRQ_NET_RX1], g.irqs[IRQ_NET_RX] - rx0);
+	if (g.irqs[IRQ_NET_RX] != rx0)
+		check(CK_NET_MQ_PING, "net-mq-rx0-quiet",
+		      "a frame arrived on rx0 while pair 1 was used");
 }
 
 static bool net_link_up(void)
@@ -771,7 +931,7 @@ static void test_net_relink(void)
 	if (!check(CK_NET_LINK_DOWN, "net-link-down", net_wait_link(false)) ||
 	    !check(CK_NET_LINK_UP, "net-link-up", net_wait_link(true)))
 		return;
-	test_net_ping(CK_NET_PING2, "net-ping-again", NET_ECHO_SEQ + 1);
+	test_net_ping(CK_NET_PING2, "net-ping-again", 0, NET_ECHO_SEQ + 1);
 }
 
 static void test_irq_counts(void)
@@ -790,6 +950,9 @@ static void test_irq_counts(void)
 	else if (g.net_on && (g.irqs[IRQ_NET_TX] != g.requests[IRQ_NET_TX] || !g.irqs[IRQ_NET_TX] ||
 			      !g.irqs[IRQ_NET_RX]))
 		err = "one interrupt per transmit and some on the receive vector expected";
+	else if ((g.mq || g.ctrl) && (g.irqs[IRQ_NET_TX1] != g.requests[IRQ_NET_TX1] ||
+				      g.irqs[IRQ_NET_CTRL] != g.requests[IRQ_NET_CTRL]))
+		err = "one interrupt per tx1 transmit and per control command expected";
 	else if (g.irqs[IRQ_SPURIOUS])
 		err = "spurious interrupts";
 	check(CK_MSIX_COUNT, "msix-count", err);
@@ -832,9 +995,18 @@ unsigned lm_main(const uint8_t *boot_params)
 		test_rng();
 	if (net_ok) {
 		test_net_mac();
-		if (test_net_arp() && test_net_ping(CK_NET_PING, "net-ping", NET_ECHO_SEQ) &&
-		    g.relink)
-			test_net_relink();
+		if (test_net_arp(CK_NET_ARP, "net-arp", 0) &&
+		    test_net_ping(CK_NET_PING, "net-ping", 0, NET_ECHO_SEQ)) {
+			if (g.relink)
+				test_net_relink();
+			if (g.mq)
+				test_net_mq();
+			if (g.ctrl) {
+				g.net_ctrl_cmd[2] = 1; /* promiscuous on */
+				check(CK_NET_CTRL, "net-ctrl-promisc",
+				      net_ctrl(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, 1));
+			}
+		}
 	}
 	test_irq_counts();
 out:

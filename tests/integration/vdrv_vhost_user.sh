@@ -12,6 +12,14 @@
 # to the restarted testpmd, the guest sees the link up and pings again. Both
 # ways round: sluice as client (testpmd listens, client=0) and as server
 # (server=on, testpmd connects with client=1).
+#
+# Last, two queue pairs (num_queues=2, vdrv.mq=1): testpmd's port has two
+# queues (queues=2, --rxq=2 --txq=2); the guest negotiates MQ and CTRL_VQ,
+# enables pair 1 with VQ_PAIRS_SET (sluice's control queue acks it and enables
+# vrings 2 and 3 at the backend) and pings through tx1/rx1. testpmd's
+# per-stream statistics must show the frames on its queue 1. And the same
+# device with a driver that takes CTRL_VQ but not MQ: queue 2 is then the
+# control queue, served by sluice (vdrv.ctrl=1: RX_PROMISC must be acked).
 # Skipped (77) without dpdk-testpmd (package dpdk-dev).
 . "$(dirname "$0")/lib.sh"
 VDRV=$1
@@ -37,14 +45,15 @@ stop_testpmd() {
 }
 trap 'stop_testpmd -KILL; rm -rf "$TEST_TMP" "/var/run/dpdk/$PREFIX"' EXIT
 
-# start_testpmd CLIENT LOG: net_vhost0 on $SOCK; CLIENT=0: testpmd listens.
+# start_testpmd CLIENT LOG [QUEUES]: net_vhost0 on $SOCK; CLIENT=0: testpmd listens.
 start_testpmd() {
+	local q=${3:-1}
 	[ "$1" = 0 ] && rm -f "$SOCK"
 	# --no-flush-rx: a frame the guest sends while forwarding starts is answered, not flushed.
 	"$TESTPMD" --lcores "$LCORES" --no-huge -m 256 --no-pci --file-prefix "$PREFIX" \
-		--vdev "net_vhost0,iface=$SOCK,client=$1" -- --forward-mode=icmpecho --auto-start \
-		--no-flush-rx --stats-period 1 --nb-cores=1 --total-num-mbufs=4096 \
-		>"$2" 2>&1 </dev/null &
+		--vdev "net_vhost0,iface=$SOCK,client=$1,queues=$q" -- --forward-mode=icmpecho \
+		--auto-start --rxq="$q" --txq="$q" --no-flush-rx --stats-period 1 --nb-cores=1 \
+		--total-num-mbufs=4096 >"$2" 2>&1 </dev/null &
 	TP_PID=$!
 	if [ "$1" = 0 ]; then
 		wait_for 100 test -S "$SOCK" || fail "testpmd did not create $SOCK: $(tail -5 "$2")"
@@ -123,5 +132,37 @@ relink 0 "vhost_user=$SOCK,mac=$MAC"
 relink 1 "vhost_user=$SOCK,mac=$MAC,server=on"
 [ -e "$SOCK" ] && fail "sluice left its listening socket behind"
 
+# stream_count LOG QUEUE RX|TX: a forwarding stream's packets, from the per-stream
+# statistics testpmd prints when forwarding stops (its SIGTERM handler does).
+stream_count() {
+	grep -A1 "Forward Stats for RX Port= 0/Queue= *$2 -> TX Port= 0/Queue= *$2 " "$1" |
+		grep -o "$3-packets: *[0-9]*" | tail -1 | grep -o '[0-9]*$'
+}
+
+# 4. Two queue pairs: VQ_PAIRS_SET 2, then ARP and ping through tx1/rx1.
+start_testpmd 0 "$TEST_TMP/tp-mq.log" 2
+run_sluice run --kernel "$VDRV" --net "vhost_user=$SOCK,mac=$MAC,num_queues=2" \
+	--cmdline "vdrv.net=1 vdrv.mq=1 vdrv.mac=$MAC" --serial stdio
+expect_checks "${BASE_CHECKS[@]}" net-mq-pairs net-mq-arp net-mq-ping
+expect_stdout_not "net-mq-rx0-quiet"
+expect_status "$(debug_status 0)" "all guest checks passed"
+stop_testpmd
+q0_rx=$(stream_count "$TEST_TMP/tp-mq.log" 0 RX) q0_tx=$(stream_count "$TEST_TMP/tp-mq.log" 0 TX)
+q1_rx=$(stream_count "$TEST_TMP/tp-mq.log" 1 RX) q1_tx=$(stream_count "$TEST_TMP/tp-mq.log" 1 TX)
+echo "  testpmd queue 0: rx ${q0_rx:-none}, tx ${q0_tx:-none}; queue 1: rx ${q1_rx:-none}, tx ${q1_tx:-none}"
+[ "$q1_rx" = 2 ] && [ "$q1_tx" = 2 ] ||
+	fail "testpmd's queue 1 did not carry exactly the guest's second ARP and ping"
+[ "$q0_rx" = 2 ] && [ "$q0_tx" = 2 ] ||
+	fail "testpmd's queue 0 did not carry exactly the guest's first ARP and ping"
+
+# 5. The same device, the driver taking CTRL_VQ without MQ: queue 2 is now the
+# control queue (sluice serves it, not the backend), and the ping uses pair 0.
+start_testpmd 0 "$TEST_TMP/tp-ctrl.log" 2
+run_sluice run --kernel "$VDRV" --net "vhost_user=$SOCK,mac=$MAC,num_queues=2" \
+	--cmdline "vdrv.net=1 vdrv.ctrl=1 vdrv.mac=$MAC" --serial stdio
+expect_checks "${BASE_CHECKS[@]}" net-ctrl-promisc
+expect_status "$(debug_status 0)" "all guest checks passed"
+stop_testpmd
+
 cp "$TEST_TMP/first.out" "$OUT"
-pass "virtio-net on a vhost-user backend (dpdk-testpmd): ARP and ping with kicks and interrupts bypassing sluice; backend killed and restarted (client and server mode): link down, reconnect, link up, ping again"
+pass "virtio-net on a vhost-user backend (dpdk-testpmd): ARP and ping with kicks and interrupts bypassing sluice; backend killed and restarted (client and server mode): link down, reconnect, link up, ping again; two queue pairs: VQ_PAIRS_SET acked, ARP and ping through queue pair 1; queue 2 as the control queue without MQ"

@@ -7,7 +7,13 @@
  * request's reply, a wrong size, no REPLY flag, no REPLY_ACK at all, an
  * unasked message, EOF) must fail the connection (the backend sees EOF)
  * and leave what was negotiated before untouched.
+ *
+ * Inflight tracking: the area from GET_INFLIGHT_FD is mapped, handed back
+ * with SET_INFLIGHT_FD (the same file, compared by inode) before the rings
+ * on every connection, zeroed on reset; a bad GET_INFLIGHT_FD reply fails
+ * the connection and leaves no fd or mapping behind.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,15 +24,20 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "vhost_user_frontend.h"
 
-#define MAX_VRINGS 4
-#define P(bit)	   VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_##bit)
-#define WANT	   (P(MQ) | P(REPLY_ACK) | P(STATUS))
+#define MAX_VRINGS    4
+#define P(bit)	      VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_##bit)
+#define WANT	      (P(MQ) | P(REPLY_ACK) | P(STATUS))
+#define WANT_INFLIGHT (WANT | P(INFLIGHT_SHMFD))
+/* The geometry the tests ask for, and the split-ring area it takes. */
+#define IF_QUEUES 4
+#define IF_QSIZE  256
 #define BACKEND_FEATURES                                                                           \
 	((1ULL << 32) | (1ULL << 15) | VHOST_USER_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
@@ -108,6 +119,15 @@ static void expect_request(struct fixture *f, uint32_t req, bool need_reply, uns
 			 vhost_user_request_name(VHOST_USER_FRONTEND_REQUEST, req));
 	assert_int_equal(!!(m.hdr.flags & VHOST_USER_NEED_REPLY), need_reply);
 	assert_int_equal(n, nr_fds);
+}
+
+/* Like next_request(), but the fds are handed back (up to VHOST_USER_MAX_FDS). */
+static struct vhost_user_msg next_request_fds(struct fixture *f, int *fds, unsigned *nr_fds)
+{
+	struct vhost_user_msg m;
+
+	assert_int_equal(vhost_user_recv(&f->rx, &m, fds, nr_fds), 0);
+	return m;
 }
 
 /* Nothing more was sent, and the socket is still open. */
@@ -397,6 +417,332 @@ static void test_connect_nobody(void **state)
 	vhost_user_frontend_destroy(&fe);
 }
 
+/* --- inflight tracking --- */
+
+static unsigned count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static ino_t fd_ino(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+/* A backend's inflight file of size bytes (as rte_vhost makes it: a memfd). */
+static int inflight_file(off_t size)
+{
+	int fd = memfd_create("inflight", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	return fd;
+}
+
+static uint64_t inflight_need(void)
+{
+	return vhost_user_inflight_split_size(IF_QUEUES, IF_QSIZE);
+}
+
+static void reply_inflight(struct fixture *f, uint64_t size, uint64_t offset, const int *fds,
+			   unsigned nr_fds)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = VHOST_USER_GET_INFLIGHT_FD;
+	m.hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY;
+	m.hdr.size = sizeof(struct vhost_user_inflight);
+	m.payload.inflight = (struct vhost_user_inflight){.mmap_size = size,
+							  .mmap_offset = offset,
+							  .num_queues = IF_QUEUES,
+							  .queue_size = IF_QSIZE};
+	assert_int_equal(vhost_user_send(f->peer, &m, fds, nr_fds), 0);
+}
+
+/* Handshake offering and wanting INFLIGHT_SHMFD; its requests are consumed. */
+static void handshake_inflight(struct fixture *f, uint64_t offered)
+{
+	reply_u64(f, VHOST_USER_GET_FEATURES, BACKEND_FEATURES);
+	reply_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, offered);
+	reply_u64(f, VHOST_USER_GET_QUEUE_NUM, 2);
+	assert_int_equal(vhost_user_frontend_handshake(&f->fe, WANT_INFLIGHT), 0);
+	assert_int_equal(f->fe.protocol_features, offered & WANT_INFLIGHT);
+	for (unsigned i = 0; i < 5; i++)
+		next_request(f, NULL);
+	expect_quiet(f);
+}
+
+/* The backend restarted: a new socket pair, the frontend attached to one end. */
+static void reconnect(struct fixture *f)
+{
+	int sv[2];
+
+	vhost_user_frontend_close(&f->fe);
+	vhost_user_conn_close(&f->rx);
+	close(f->peer);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(vhost_user_frontend_attach(&f->fe, sv[0]), 0);
+	f->peer = sv[1];
+	vhost_user_conn_init(&f->rx, dup(sv[1]), VHOST_USER_FRONTEND_REQUEST, MAX_VRINGS,
+			     "fake backend");
+}
+
+/* The SET_INFLIGHT_FD the frontend sent: the area of the file with inode ino. */
+static void expect_set_inflight(struct fixture *f, ino_t ino, uint64_t size)
+{
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned n;
+	struct vhost_user_msg m = next_request_fds(f, fds, &n);
+
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_INFLIGHT_FD);
+	assert_true(m.hdr.flags & VHOST_USER_NEED_REPLY);
+	assert_int_equal(n, 1);
+	assert_int_equal(fd_ino(fds[0]), ino);
+	assert_int_equal(m.payload.inflight.mmap_size, size);
+	assert_int_equal(m.payload.inflight.mmap_offset, 0);
+	assert_int_equal(m.payload.inflight.num_queues, IF_QUEUES);
+	assert_int_equal(m.payload.inflight.queue_size, IF_QSIZE);
+	close(fds[0]);
+}
+
+/*
+ * Offered: GET_INFLIGHT_FD with the geometry, the area mapped shared, then
+ * SET_INFLIGHT_FD. A restarted backend gets the same file back before its
+ * rings, with no second GET; a device reset zeroes the area.
+ */
+static void test_inflight_get_set_reconnect(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t size = inflight_need();
+	int backend_fd = inflight_file((off_t)size);
+	ino_t ino = fd_ino(backend_fd);
+	volatile uint8_t *backend_map;
+	struct vhost_user_msg m;
+	unsigned n;
+
+	backend_map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, backend_fd, 0);
+	assert_true(backend_map != MAP_FAILED);
+	handshake_inflight(f, WANT | P(INFLIGHT_SHMFD) | P(CONFIG));
+
+	reply_inflight(f, size, 0, &backend_fd, 1);
+	reply_u64(f, VHOST_USER_SET_INFLIGHT_FD, 0);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, IF_QUEUES, IF_QSIZE), 0);
+	m = next_request(f, &n);
+	assert_int_equal(m.hdr.request, VHOST_USER_GET_INFLIGHT_FD);
+	assert_false(m.hdr.flags & VHOST_USER_NEED_REPLY); /* it has its own reply */
+	assert_int_equal(n, 0);
+	assert_int_equal(m.payload.inflight.num_queues, IF_QUEUES);
+	assert_int_equal(m.payload.inflight.queue_size, IF_QSIZE);
+	expect_set_inflight(f, ino, size);
+	expect_quiet(f);
+	assert_true(f->fe.connected);
+
+	/* Mapped shared: what the backend records, the frontend sees. */
+	assert_non_null(f->fe.inflight.map);
+	assert_int_equal(fd_ino(f->fe.inflight.fd), ino);
+	backend_map[size - 1] = 0x5a;
+	assert_int_equal(((uint8_t *)f->fe.inflight.map)[size - 1], 0x5a);
+
+	/* The backend dies; the area outlives the connection. */
+	reconnect(f);
+	assert_int_equal(fd_ino(f->fe.inflight.fd), ino);
+	assert_int_equal(((uint8_t *)f->fe.inflight.map)[size - 1], 0x5a);
+	handshake_inflight(f, WANT | P(INFLIGHT_SHMFD));
+	reply_u64(f, VHOST_USER_SET_INFLIGHT_FD, 0);
+	reply_u64(f, VHOST_USER_SET_VRING_NUM, 0);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, IF_QUEUES, IF_QSIZE), 0);
+	assert_int_equal(vhost_user_frontend_set_vring_num(&f->fe, 0, IF_QSIZE), 0);
+	expect_set_inflight(f, ino, size); /* first, and no GET_INFLIGHT_FD */
+	expect_request(f, VHOST_USER_SET_VRING_NUM, true, 0);
+	expect_quiet(f);
+	/* Still what the old backend recorded: for the new one to resubmit. */
+	assert_int_equal(backend_map[size - 1], 0x5a);
+
+	/* Guest reset: tracking restarts from zero. */
+	backend_map[0] = 0x11;
+	vhost_user_frontend_inflight_reset(&f->fe);
+	assert_int_equal(backend_map[0], 0);
+	assert_int_equal(backend_map[size - 1], 0);
+
+	munmap((void *)backend_map, size);
+	close(backend_fd);
+}
+
+/* A different geometry asks for a new area; the old one is released. */
+static void test_inflight_new_geometry(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t size = inflight_need();
+	uint64_t size2 = vhost_user_inflight_split_size(2, IF_QSIZE);
+	int a = inflight_file((off_t)size), b = inflight_file((off_t)size2);
+	ino_t ino_b = fd_ino(b);
+	struct vhost_user_msg m;
+	unsigned before;
+
+	handshake_inflight(f, WANT_INFLIGHT);
+	reply_inflight(f, size, 0, &a, 1);
+	reply_u64(f, VHOST_USER_SET_INFLIGHT_FD, 0);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, IF_QUEUES, IF_QSIZE), 0);
+	close(a);
+	next_request(f, NULL);
+	next_request(f, NULL);
+	before = count_fds();
+
+	{
+		struct vhost_user_msg r;
+
+		memset(&r, 0, sizeof(r));
+		r.hdr.request = VHOST_USER_GET_INFLIGHT_FD;
+		r.hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY;
+		r.hdr.size = sizeof(r.payload.inflight);
+		r.payload.inflight = (struct vhost_user_inflight){
+		    .mmap_size = size2, .num_queues = 2, .queue_size = IF_QSIZE};
+		assert_int_equal(vhost_user_send(f->peer, &r, &b, 1), 0);
+	}
+	reply_u64(f, VHOST_USER_SET_INFLIGHT_FD, 0);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, 2, IF_QSIZE), 0);
+	m = next_request(f, NULL);
+	assert_int_equal(m.hdr.request, VHOST_USER_GET_INFLIGHT_FD);
+	assert_int_equal(m.payload.inflight.num_queues, 2);
+	m = next_request(f, NULL);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_INFLIGHT_FD);
+	assert_int_equal(m.payload.inflight.num_queues, 2);
+	assert_int_equal(fd_ino(f->fe.inflight.fd), ino_b);
+	assert_int_equal(f->fe.inflight.size, size2);
+	/* The old area's fd was closed, the new one's taken: same count. */
+	assert_int_equal(count_fds(), before);
+	close(b);
+}
+
+/* Not offered by the backend, or not wanted: neither message is sent. */
+static void test_inflight_not_negotiated(void **state)
+{
+	struct fixture *f = *state;
+
+	handshake_inflight(f, WANT | P(CONFIG));
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, IF_QUEUES, IF_QSIZE), 0);
+	expect_quiet(f);
+	assert_null(f->fe.inflight.map);
+	assert_int_equal(f->fe.inflight.fd, -1);
+
+	reconnect(f);
+	handshake_ok(f); /* offered, but WANT leaves it out */
+	for (unsigned i = 0; i < 5; i++)
+		next_request(f, NULL);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, IF_QUEUES, IF_QSIZE), 0);
+	expect_quiet(f);
+	assert_true(f->fe.connected);
+}
+
+enum bad_inflight {
+	BAD_NO_FD,
+	BAD_TWO_FDS,
+	BAD_SIZE_ZERO,
+	BAD_LARGER_THAN_FD,
+	BAD_OFFSET_OVERFLOW,
+	BAD_OFFSET_PAST_FD,
+	BAD_OFFSET_UNALIGNED,
+	BAD_TOO_SMALL,
+	BAD_TOO_LARGE,
+	BAD_NOT_A_FILE,
+	BAD_OTHER_REPLY,
+	BAD_NR,
+};
+
+/* Each bad GET_INFLIGHT_FD reply: the connection fails, no fd or mapping is kept. */
+static void test_inflight_bad_replies(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t size = inflight_need();
+
+	for (unsigned bad = 0; bad < BAD_NR; bad++) {
+		unsigned before = count_fds();
+		int fds[2] = {inflight_file((off_t)size), inflight_file((off_t)size)};
+		uint64_t sz = size, off = 0;
+		unsigned nr = 1;
+		int ret;
+
+		handshake_inflight(f, WANT_INFLIGHT);
+		switch (bad) {
+		case BAD_NO_FD:
+			nr = 0;
+			break;
+		case BAD_TWO_FDS:
+			nr = 2;
+			break;
+		case BAD_SIZE_ZERO:
+			sz = 0;
+			break;
+		case BAD_LARGER_THAN_FD:
+			sz = size + 4096;
+			break;
+		case BAD_OFFSET_OVERFLOW:
+			off = UINT64_MAX - 4095;
+			break;
+		case BAD_OFFSET_PAST_FD:
+			off = 4096;
+			break;
+		case BAD_OFFSET_UNALIGNED:
+			off = 64;
+			assert_int_equal(ftruncate(fds[0], (off_t)(size + 64)), 0);
+			break;
+		case BAD_TOO_SMALL:
+			sz = size - 64;
+			break;
+		case BAD_TOO_LARGE:
+			sz = 64ULL << 20;
+			assert_int_equal(ftruncate(fds[0], (off_t)sz), 0);
+			break;
+		case BAD_NOT_A_FILE:
+			close(fds[0]);
+			fds[0] = eventfd(0, EFD_CLOEXEC);
+			break;
+		}
+		if (bad == BAD_OTHER_REPLY)
+			reply_u64(f, VHOST_USER_GET_FEATURES, 1);
+		else
+			reply_inflight(f, sz, off, fds, nr);
+		close(fds[0]);
+		close(fds[1]);
+		ret = vhost_user_frontend_inflight_start(&f->fe, IF_QUEUES, IF_QSIZE);
+		if (ret != -EPROTO)
+			fail_msg("bad reply %u: %d, expected -EPROTO", bad, ret);
+		expect_request(f, VHOST_USER_GET_INFLIGHT_FD, false, 0);
+		expect_eof(f); /* no SET_INFLIGHT_FD followed */
+		assert_null(f->fe.inflight.map);
+		assert_int_equal(f->fe.inflight.fd, -1);
+		reconnect(f);
+		if (count_fds() != before)
+			fail_msg("bad reply %u: %u fds open, %u before", bad, count_fds(), before);
+	}
+}
+
+/* A geometry the backend could not be asked for is refused before sending. */
+static void test_inflight_bad_geometry(void **state)
+{
+	struct fixture *f = *state;
+
+	handshake_inflight(f, WANT_INFLIGHT);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, 0, IF_QSIZE), -EINVAL);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, MAX_VRINGS + 1, IF_QSIZE),
+			 -EINVAL);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, 1, 100), -EINVAL);
+	assert_int_equal(vhost_user_frontend_inflight_start(&f->fe, 1, 65536), -EINVAL);
+	expect_quiet(f);
+	assert_true(f->fe.connected);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +761,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_poll_eof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reattach_clears, setup, teardown),
 	    cmocka_unit_test(test_connect_nobody),
+	    cmocka_unit_test_setup_teardown(test_inflight_get_set_reconnect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inflight_new_geometry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inflight_not_negotiated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inflight_bad_replies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inflight_bad_geometry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
