@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #define PCI_CLASS_NETWORK_ETHERNET 0x020000
-#define VUN_LOG_LIMIT		   16 /* refused control commands logged */
 
 #define F(bit) VIRTIO_FEATURE(VIRTIO_NET_F_##bit)
 #define VUN_RING_BITS                                                                              \
@@ -351,60 +351,10 @@ static void vun_set_pairs(struct vhost_user_net *net, unsigned n)
 	}
 }
 
-static size_t vun_gather(const struct iovec *iov, unsigned n, void *buf, size_t len)
+static int vun_ctrl_set_pairs(void *opaque, unsigned n)
 {
-	uint8_t *p = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy(p + done, iov[i].iov_base, l);
-		done += l;
-	}
-	return done;
-}
-
-static void vun_ctrl(struct vhost_user_net *net, unsigned q)
-{
-	struct virtio_pci_dev *vdev = &net->vdev;
-	struct virtq *vq = virtio_pci_vq(vdev, q);
-	struct virtq_elem elem = {.iov = net->ctrl_iov, .max_iov = VIRTIO_NET_MAX_IOV};
-	bool pushed = false;
-
-	while (virtq_pop(vq, &elem) > 0) {
-		const char *why = NULL;
-		unsigned pairs = 0;
-		uint8_t ack;
-
-		if (elem.total_out < 2 || elem.total_in < 1) {
-			vq->error = "virtio-net: control chain without class/command or ack byte";
-			break;
-		}
-		vun_gather(elem.iov, elem.nr_out, net->ctrl_buf, sizeof(net->ctrl_buf));
-		if (elem.total_out > sizeof(net->ctrl_buf)) {
-			ack = VIRTIO_NET_ERR;
-			why = "control command longer than 4 KiB";
-		} else {
-			ack = virtio_net_ctrl_parse(net->ctrl_buf, elem.total_out,
-						    vdev->driver_features, net->max_pairs, &pairs,
-						    &why);
-		}
-		if (ack == VIRTIO_NET_OK && pairs)
-			vun_set_pairs(net, pairs);
-		if (ack != VIRTIO_NET_OK && net->ctrl_bad_logged < VUN_LOG_LIMIT) {
-			net->ctrl_bad_logged++;
-			log_warn("vhost-user-net %s: control command %u/%u refused: %s",
-				 net->fe.path, net->ctrl_buf[0], net->ctrl_buf[1], why);
-		}
-		/* The ack byte goes to the first writable buffer (total_in >= 1). */
-		*(uint8_t *)elem.iov[elem.nr_out].iov_base = ack;
-		if (virtq_push(vq, &elem, 1))
-			break;
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_used(vdev, q);
+	vun_set_pairs(opaque, n);
+	return 0;
 }
 
 static void vun_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
@@ -414,7 +364,7 @@ static void vun_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 	uint64_t one = 1;
 
 	if ((vdev->driver_features & F(CTRL_VQ)) && q == ctrl) {
-		vun_ctrl(net, q);
+		virtio_net_ctrl_serve(&net->ctrl, vdev, q);
 		return;
 	}
 	/* Queue 2 is rx1 here: the backend has rx1_kick_fd as its kick. */
@@ -458,20 +408,12 @@ static void vun_queue_vector_changed(struct virtio_pci_dev *vdev, unsigned q)
 		vun_lost(net);
 }
 
-static void vun_config_read(struct virtio_pci_dev *vdev, uint32_t off, void *data, uint32_t len)
-{
-	struct vhost_user_net *net = vdev->opaque;
-
-	memcpy(data, net->config + off, len);
-}
-
 static const struct virtio_device_ops vun_ops_template = {
     .name = "vhost-user-net",
     .device_id = VIRTIO_ID_NET,
     .class_code = PCI_CLASS_NETWORK_ETHERNET,
     .queue_max_size = VHOST_USER_NET_QUEUE_SIZE,
     .config_size = VIRTIO_NET_CFG_SIZE,
-    .config_read = vun_config_read,
     .queue_notify = vun_queue_notify,
     .reset = vun_reset,
     .activate = vun_activate_cb,
@@ -598,6 +540,10 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct vm_net_config *
 	net->loop = loop;
 	net->max_pairs = pairs;
 	net->cur_pairs = 1;
+	snprintf(net->ctrl.name, sizeof(net->ctrl.name), "vhost-user-net %s", cfg->vhost_user);
+	net->ctrl.max_pairs = pairs;
+	net->ctrl.set_pairs = vun_ctrl_set_pairs;
+	net->ctrl.opaque = net;
 	if ((ret =
 		 vhost_user_frontend_init(fe, cfg->vhost_user, cfg->vhost_user_server, 2 * pairs)))
 		return ret;
@@ -633,6 +579,7 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct vm_net_config *
 	net->ops.features = (bf & VUN_BACKEND_BITS) | VUN_VMM_BITS | (pairs > 1 ? F(MQ) : 0);
 	if ((ret = virtio_pci_init(&net->vdev, &net->ops, net, mem, loop, router, vm_fd)))
 		goto err_fe;
+	net->vdev.config = net->config;
 	/* The transport offers the ring features itself: not those the backend lacks. */
 	net->vdev.device_features &= ~(VUN_RING_BITS & ~bf);
 	if ((ret = vun_init_fds(net)))

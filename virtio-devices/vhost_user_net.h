@@ -66,9 +66,7 @@ struct vhost_user_net {
 	unsigned cur_pairs;	   /* VQ_PAIRS_SET */
 	uint32_t started;	   /* data queues given to the backend (bit per queue) */
 	uint8_t config[VIRTIO_NET_CFG_SIZE];
-	unsigned ctrl_bad_logged;
-	struct iovec ctrl_iov[VIRTIO_NET_MAX_IOV];
-	uint8_t ctrl_buf[VIRTIO_NET_CTRL_MAX];
+	struct virtio_net_ctrl ctrl;
 };
 
 /*

@@ -78,35 +78,6 @@ static unsigned virtio_blk_trim(const struct iovec *src, unsigned n, uint64_t sk
 	return out;
 }
 
-/* Gather len bytes from iov into buf (the caller checked they are there). */
-static void virtio_blk_gather(const struct iovec *iov, unsigned n, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	for (unsigned i = 0; i < n && len; i++) {
-		size_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(p, iov[i].iov_base, l);
-		p += l;
-		len -= l;
-	}
-}
-
-/* Scatter up to len bytes of buf into iov; returns the bytes placed. */
-static size_t virtio_blk_scatter(const struct iovec *iov, unsigned n, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy(iov[i].iov_base, p + done, l);
-		done += l;
-	}
-	return done;
-}
-
 static bool virtio_blk_range_ok(const struct virtio_blk *blk, uint64_t sector, uint64_t nsec)
 {
 	return sector <= blk->capacity && nsec <= blk->capacity - sector;
@@ -175,7 +146,7 @@ static uint8_t virtio_blk_do_segments(struct virtio_blk *blk, struct virtio_blk_
 	if (!r->out_len || r->out_len % VIRTIO_BLK_SEG_SIZE || r->out_len > sizeof(segs))
 		return VIRTIO_BLK_S_IOERR;
 	nseg = (unsigned)(r->out_len / VIRTIO_BLK_SEG_SIZE);
-	virtio_blk_gather(r->out, r->nr_out, segs, (size_t)r->out_len);
+	virtq_iov_to_buf(r->out, r->nr_out, segs, (size_t)r->out_len);
 	/* Check every segment before touching the image. */
 	for (unsigned i = 0; i < nseg; i++) {
 		const uint8_t *s = segs + i * VIRTIO_BLK_SEG_SIZE;
@@ -249,7 +220,7 @@ static uint8_t virtio_blk_do(struct virtio_blk *blk, struct virtio_blk_req *r, u
 		}
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID:
-		*written += (uint32_t)virtio_blk_scatter(r->in, r->nr_in, blk->id, sizeof(blk->id));
+		*written += (uint32_t)virtq_iov_from_buf(r->in, r->nr_in, blk->id, sizeof(blk->id));
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
@@ -344,7 +315,7 @@ static struct virtio_blk_req *virtio_blk_parse(struct virtio_blk *blk, struct vi
 	r->generation = blk->generation;
 	r->out = r->iov + n;
 	r->in = r->iov + 2 * n;
-	virtio_blk_gather(r->iov, elem->nr_out, hdr, sizeof(hdr));
+	virtq_iov_to_buf(r->iov, elem->nr_out, hdr, sizeof(hdr));
 	r->type = (uint32_t)get_le(hdr, 4);
 	r->sector = get_le(hdr + 8, 8);
 	r->nr_out =
@@ -409,21 +380,12 @@ static void virtio_blk_reset(struct virtio_pci_dev *vdev)
 	blk->generation++;
 }
 
-static void virtio_blk_config_read(struct virtio_pci_dev *vdev, uint32_t off, void *data,
-				   uint32_t len)
-{
-	struct virtio_blk *blk = vdev->opaque;
-
-	memcpy(data, blk->config + off, len);
-}
-
 static const struct virtio_device_ops virtio_blk_ops_template = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
     .class_code = PCI_CLASS_STORAGE_SCSI,
     .queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
     .config_size = VIRTIO_BLK_CFG_SIZE,
-    .config_read = virtio_blk_config_read,
     .queue_notify = virtio_blk_queue_notify,
     .reset = virtio_blk_reset,
 };
@@ -573,6 +535,7 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool readonly, uns
 	/* Queue locks exist before the transport, whose init resets the device. */
 	if ((ret = virtio_pci_init(&blk->vdev, &blk->ops, blk, mem, loop, router, vm_fd)))
 		goto err_queues;
+	blk->vdev.config = blk->config;
 	for (i = 0; i < num_queues; i++) {
 		if ((ret = -pthread_create(&blk->queues[i].thread, NULL, virtio_blk_worker,
 					   &blk->queues[i]))) {

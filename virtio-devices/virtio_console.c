@@ -109,14 +109,6 @@ static void virtio_console_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 		virtio_console_tx(vdev->opaque);
 }
 
-static void virtio_console_config_read(struct virtio_pci_dev *vdev, uint32_t off, void *data,
-				       uint32_t len)
-{
-	struct virtio_console *con = vdev->opaque;
-
-	memcpy(data, con->config + off, len);
-}
-
 /* Input held back before DRIVER_OK may find buffers posted before it (and their kicks ignored). */
 static int virtio_console_activate(struct virtio_pci_dev *vdev)
 {
@@ -163,7 +155,6 @@ static const struct virtio_device_ops virtio_console_ops_template = {
     .nr_queues = 2,
     .queue_max_size = VIRTIO_CONSOLE_QUEUE_SIZE,
     .config_size = VIRTIO_CONSOLE_CFG_SIZE,
-    .config_read = virtio_console_config_read,
     .queue_notify = virtio_console_queue_notify,
     .activate = virtio_console_activate,
 };
@@ -193,8 +184,10 @@ int virtio_console_init(struct virtio_console *con, int out_fd, struct guest_mem
 	if (ret) {
 		close(con->wake_fd);
 		con->wake_fd = -1;
+		return ret;
 	}
-	return ret;
+	con->vdev.config = con->config;
+	return 0;
 }
 
 void virtio_console_destroy(struct virtio_console *con)

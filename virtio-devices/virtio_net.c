@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -191,6 +192,50 @@ uint8_t virtio_net_ctrl_parse(const uint8_t *cmd, size_t len, uint64_t features,
 	}
 }
 
+void virtio_net_ctrl_serve(struct virtio_net_ctrl *c, struct virtio_pci_dev *vdev, unsigned q)
+{
+	struct virtq *vq = virtio_pci_vq(vdev, q);
+	struct virtq_elem elem = {.iov = c->iov, .max_iov = VIRTIO_NET_MAX_IOV};
+	bool pushed = false;
+
+	while (virtq_pop(vq, &elem) > 0) {
+		const char *why = NULL;
+		unsigned pairs = 0;
+		uint8_t ack;
+
+		if (elem.total_out < 2 || elem.total_in < 1) {
+			vq->error = "virtio-net: control chain without class/command or ack byte";
+			break;
+		}
+		virtq_iov_to_buf(elem.iov, elem.nr_out, c->buf, sizeof(c->buf));
+		if (elem.total_out > sizeof(c->buf)) {
+			ack = VIRTIO_NET_ERR;
+			why = "control command longer than 4 KiB";
+		} else {
+			ack = virtio_net_ctrl_parse(c->buf, elem.total_out, vdev->driver_features,
+						    c->max_pairs, &pairs, &why);
+		}
+		if (ack == VIRTIO_NET_OK && pairs && c->set_pairs(c->opaque, pairs)) {
+			ack = VIRTIO_NET_ERR;
+			why = "the backend cannot change its queue pairs";
+		}
+		if (ack != VIRTIO_NET_OK && c->bad_logged < VIRTIO_NET_CTRL_LOG_LIMIT) {
+			c->bad_logged++;
+			log_warn("%s: control command %u/%u refused: %s%s", c->name, c->buf[0],
+				 c->buf[1], why,
+				 c->bad_logged == VIRTIO_NET_CTRL_LOG_LIMIT
+				     ? " (further ones not logged)"
+				     : "");
+		}
+		virtq_iov_from_buf(elem.iov + elem.nr_out, elem.nr_in, &ack, 1);
+		if (virtq_push(vq, &elem, 1))
+			break;
+		pushed = true;
+	}
+	if (pushed)
+		virtio_pci_queue_used(vdev, q);
+}
+
 void virtio_net_default_mac(const char *tap, uint8_t mac[6])
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
@@ -204,36 +249,6 @@ void virtio_net_default_mac(const char *tap, uint8_t mac[6])
 	mac[3] = (uint8_t)(h >> 16);
 	mac[4] = (uint8_t)(h >> 8);
 	mac[5] = (uint8_t)h;
-}
-
-/* --- iovec helpers --- */
-
-static size_t virtio_net_gather(const struct iovec *iov, unsigned n, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy(p + done, iov[i].iov_base, l);
-		done += l;
-	}
-	return done;
-}
-
-static size_t virtio_net_scatter(const struct iovec *iov, unsigned n, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy(iov[i].iov_base, p + done, l);
-		done += l;
-	}
-	return done;
 }
 
 /* --- worker side --- */
@@ -289,7 +304,7 @@ static unsigned virtio_net_tx_pop(struct virtio_net_pair *p, struct virtq *vq, u
 			break;
 		}
 		memset(hdr, 0, sizeof(hdr));
-		virtio_net_gather(c->elem.iov, c->elem.nr_out, hdr, sizeof(hdr));
+		virtq_iov_to_buf(c->elem.iov, c->elem.nr_out, hdr, sizeof(hdr));
 		v = virtio_net_tx_check(hdr, c->elem.total_out, features, &why);
 		if (v == VIRTIO_NET_TX_BROKEN) {
 			vq->error = why;
@@ -449,7 +464,7 @@ static int virtio_net_rx_deliver(struct virtio_net_pair *p)
 		size_t want = len - off < c->elem.total_in ? len - off : c->elem.total_in;
 
 		c->written =
-		    (uint32_t)virtio_net_scatter(c->elem.iov, c->elem.nr_in, p->rx_buf + off, want);
+		    (uint32_t)virtq_iov_from_buf(c->elem.iov, c->elem.nr_in, p->rx_buf + off, want);
 		off += c->written;
 	}
 	/* All of the frame's buffers appear at once: the driver reads num_buffers first. */
@@ -631,50 +646,9 @@ static int virtio_net_set_pairs(struct virtio_net *net, unsigned n)
 	return ret;
 }
 
-static void virtio_net_ctrl(struct virtio_net *net, unsigned q)
+static int virtio_net_ctrl_set_pairs(void *opaque, unsigned n)
 {
-	struct virtio_pci_dev *vdev = &net->vdev;
-	struct virtq *vq = virtio_pci_vq(vdev, q);
-	struct virtq_elem elem = {.iov = net->ctrl_iov, .max_iov = VIRTIO_NET_MAX_IOV};
-	bool pushed = false;
-
-	while (virtq_pop(vq, &elem) > 0) {
-		const char *why = NULL;
-		unsigned pairs = 0;
-		uint8_t ack;
-
-		if (elem.total_out < 2 || elem.total_in < 1) {
-			vq->error = "virtio-net: control chain without class/command or ack byte";
-			break;
-		}
-		virtio_net_gather(elem.iov, elem.nr_out, net->ctrl_buf, sizeof(net->ctrl_buf));
-		if (elem.total_out > sizeof(net->ctrl_buf)) {
-			ack = VIRTIO_NET_ERR;
-			why = "control command longer than 4 KiB";
-		} else {
-			ack = virtio_net_ctrl_parse(net->ctrl_buf, elem.total_out,
-						    vdev->driver_features, net->max_pairs, &pairs,
-						    &why);
-		}
-		if (ack == VIRTIO_NET_OK && pairs && virtio_net_set_pairs(net, pairs)) {
-			ack = VIRTIO_NET_ERR;
-			why = "cannot change the TAP queues";
-		}
-		if (ack != VIRTIO_NET_OK && net->ctrl_bad_logged < VIRTIO_NET_LOG_LIMIT) {
-			net->ctrl_bad_logged++;
-			log_warn("virtio-net: %s: control command %u/%u refused: %s%s",
-				 net->tap.name, net->ctrl_buf[0], net->ctrl_buf[1], why,
-				 net->ctrl_bad_logged == VIRTIO_NET_LOG_LIMIT
-				     ? " (further ones not logged)"
-				     : "");
-		}
-		virtio_net_scatter(elem.iov + elem.nr_out, elem.nr_in, &ack, 1);
-		if (virtq_push(vq, &elem, 1))
-			break;
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_used(vdev, q);
+	return virtio_net_set_pairs(opaque, n);
 }
 
 static void virtio_net_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
@@ -683,7 +657,7 @@ static void virtio_net_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 	bool mq = vdev->driver_features & F(MQ);
 
 	if ((vdev->driver_features & F(CTRL_VQ)) && q == virtio_net_ctrl_index(net)) {
-		virtio_net_ctrl(net, q);
+		virtio_net_ctrl_serve(&net->ctrl, vdev, q);
 		return;
 	}
 	if (q >= 2 * (mq ? net->max_pairs : 1))
@@ -734,21 +708,12 @@ static void virtio_net_reset(struct virtio_pci_dev *vdev)
 	virtio_net_wake_all(net);
 }
 
-static void virtio_net_config_read(struct virtio_pci_dev *vdev, uint32_t off, void *data,
-				   uint32_t len)
-{
-	struct virtio_net *net = vdev->opaque;
-
-	memcpy(data, net->config + off, len);
-}
-
 static const struct virtio_device_ops virtio_net_ops_template = {
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
     .class_code = PCI_CLASS_NETWORK_ETHERNET,
     .queue_max_size = VIRTIO_NET_QUEUE_SIZE,
     .config_size = VIRTIO_NET_CFG_SIZE,
-    .config_read = virtio_net_config_read,
     .queue_notify = virtio_net_queue_notify,
     .reset = virtio_net_reset,
     .activate = virtio_net_activate,
@@ -852,6 +817,10 @@ int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, str
 		return ret;
 	net->max_pairs = pairs;
 	net->cur_pairs = 1;
+	snprintf(net->ctrl.name, sizeof(net->ctrl.name), "virtio-net %s", net->tap.name);
+	net->ctrl.max_pairs = pairs;
+	net->ctrl.set_pairs = virtio_net_ctrl_set_pairs;
+	net->ctrl.opaque = net;
 	if (cfg->mac_set)
 		memcpy(net->mac, cfg->mac, sizeof(net->mac));
 	else
@@ -877,6 +846,7 @@ int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, str
 	/* The pairs exist before the transport, whose init resets the device. */
 	if ((ret = virtio_pci_init(&net->vdev, &net->ops, net, mem, loop, router, vm_fd)))
 		goto err_pairs;
+	net->vdev.config = net->config;
 	/*
 	 * TX kicks go straight to the pair's worker (the queue's ioeventfd is in
 	 * its epoll set), not through the event loop: one thread hop less per

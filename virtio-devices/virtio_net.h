@@ -130,6 +130,23 @@ enum virtio_net_tx_verdict virtio_net_tx_check(const uint8_t *hdr, size_t frame_
 uint8_t virtio_net_ctrl_parse(const uint8_t *cmd, size_t len, uint64_t features, unsigned max_pairs,
 			      unsigned *pairs, const char **why);
 
+/*
+ * The control queue, served in the VMM for every virtio-net backend (TAP,
+ * vhost-user): chains are framed and parsed here, the accepted VQ_PAIRS_SET
+ * goes to set_pairs (nonzero: answered VIRTIO_NET_ERR). vdev->lock held.
+ */
+#define VIRTIO_NET_CTRL_LOG_LIMIT 16 /* refused commands logged per device */
+struct virtio_net_ctrl {
+	char name[128]; /* device, for log lines */
+	unsigned max_pairs;
+	int (*set_pairs)(void *opaque, unsigned pairs);
+	void *opaque;
+	unsigned bad_logged;
+	struct iovec iov[VIRTIO_NET_MAX_IOV];
+	uint8_t buf[VIRTIO_NET_CTRL_MAX];
+};
+void virtio_net_ctrl_serve(struct virtio_net_ctrl *c, struct virtio_pci_dev *vdev, unsigned q);
+
 /* The MAC of tap name when none is configured: locally administered, unicast. */
 void virtio_net_default_mac(const char *tap, uint8_t mac[6]);
 
@@ -178,10 +195,8 @@ struct virtio_net {
 	bool active;	    /* DRIVER_OK and not reset since */
 	unsigned cur_pairs; /* pairs the driver uses (VQ_PAIRS_SET); RX only on these */
 	uint64_t generation;
-	unsigned ctrl_bad_logged; /* refused control commands logged so far (bounded) */
 	uint8_t config[VIRTIO_NET_CFG_SIZE];
-	struct iovec ctrl_iov[VIRTIO_NET_MAX_IOV]; /* event loop */
-	uint8_t ctrl_buf[VIRTIO_NET_CTRL_MAX];
+	struct virtio_net_ctrl ctrl; /* event loop */
 	struct virtio_net_pair pairs[VIRTIO_NET_MAX_QUEUE_PAIRS];
 };
 

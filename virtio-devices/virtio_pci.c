@@ -557,6 +557,8 @@ static void virtio_pci_bar_access(struct virtio_pci_dev *vdev, uint64_t off, uin
 		pthread_mutex_lock(&vdev->lock);
 		if (rdata && vdev->ops->config_read)
 			vdev->ops->config_read(vdev, c, rdata, len);
+		else if (rdata && vdev->config)
+			memcpy(rdata, vdev->config + c, len);
 		else if (wdata && vdev->ops->config_write)
 			vdev->ops->config_write(vdev, c, wdata, len);
 		pthread_mutex_unlock(&vdev->lock);

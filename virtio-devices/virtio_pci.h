@@ -91,7 +91,10 @@ struct virtio_device_ops {
 	unsigned nr_queues;  /* 1..VIRTIO_PCI_MAX_QUEUES */
 	uint16_t queue_max_size;
 	uint32_t config_size; /* bytes of device config (<= VIRTIO_PCI_CONFIG_MAX) */
-	/* Device config access, already bounds-checked against config_size. Optional. */
+	/*
+	 * Device config access, already bounds-checked against config_size.
+	 * Optional: without config_read, reads come from vdev->config.
+	 */
 	void (*config_read)(struct virtio_pci_dev *vdev, uint32_t off, void *data, uint32_t len);
 	void (*config_write)(struct virtio_pci_dev *vdev, uint32_t off, const void *data,
 			     uint32_t len);
@@ -127,7 +130,8 @@ struct virtio_pci_dev {
 	struct pci_device pci;
 	struct msix msix;
 	const struct virtio_device_ops *ops;
-	void *opaque; /* the device model */
+	void *opaque;	       /* the device model */
+	const uint8_t *config; /* config_size bytes the device keeps current (vdev->lock) */
 	struct guest_mem *mem;
 	struct evloop *loop;
 	int vm_fd; /* -1: no KVM (tests); kicks then come only through BAR writes */

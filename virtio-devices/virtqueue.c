@@ -369,3 +369,31 @@ void virtq_reset(struct virtq *vq)
 	vq->mem = mem;
 	vq->size = size;
 }
+
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned n, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		size_t l = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
+
+		memcpy(p + done, iov[i].iov_base, l);
+		done += l;
+	}
+	return done;
+}
+
+size_t virtq_iov_from_buf(const struct iovec *iov, unsigned n, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		size_t l = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
+
+		memcpy(iov[i].iov_base, p + done, l);
+		done += l;
+	}
+	return done;
+}

@@ -16,6 +16,7 @@
 #define SLUICE_VIRTQUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -130,5 +131,12 @@ bool virtq_enable_notify(struct virtq *vq);
 
 /* Device reset: back to disabled, no addresses, indices 0, error cleared. */
 void virtq_reset(struct virtq *vq);
+
+/*
+ * Copies between a popped chain's iovecs (already checked host views of
+ * guest buffers) and a flat buffer; at most len bytes, returns bytes copied.
+ */
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned n, void *buf, size_t len);
+size_t virtq_iov_from_buf(const struct iovec *iov, unsigned n, const void *buf, size_t len);
 
 #endif

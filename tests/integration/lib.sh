@@ -67,6 +67,16 @@ expect_stderr() {
 	grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'"
 }
 
+# expect_vdrv_checks NAME...: the vdrv test guest reported each check ok,
+# no failure, and got to its end.
+expect_vdrv_checks() {
+	for c in "$@"; do
+		expect_stdout "VDRV $c ok"
+	done
+	expect_stdout_not "FAIL"
+	expect_stdout "VDRV done"
+}
+
 pass() {
 	echo "--- guest output of the last run ---"
 	head -c 4000 "$OUT"

@@ -23,19 +23,11 @@ cp "$ORIG" "$WANT"
 for i in $(seq 32); do printf 'vdrv-written-%02d\n' "$WRITE_SECTOR"; done |
 	dd of="$WANT" bs=512 seek="$WRITE_SECTOR" conv=notrunc status=none
 
-expect_checks() {
-	for c in "$@"; do
-		expect_stdout "VDRV $c ok"
-	done
-	expect_stdout_not "FAIL"
-	expect_stdout "VDRV done"
-}
-
 # Read-write disk.
 cp "$ORIG" "$IMG"
 run_sluice run --kernel "$VDRV" --rng --disk "path=$IMG" --cmdline "vdrv.sectors=$SECTORS" \
 	--serial stdio
-expect_checks cmdline pci-enum ecam blk-probe rng-probe lapic blk-init rng-init blk-config \
+expect_vdrv_checks cmdline pci-enum ecam blk-probe rng-probe lapic blk-init rng-init blk-config \
 	blk-read blk-write blk-readback blk-flush msix-mask rng-read msix-count
 expect_status "$(debug_status 0)" "all guest checks passed"
 cmp "$WANT" "$IMG" || fail "the image is not the original with sector $WRITE_SECTOR written"
@@ -45,7 +37,7 @@ echo "  image: sector $WRITE_SECTOR written, the rest unchanged"
 cp "$ORIG" "$IMG"
 run_sluice run --kernel "$VDRV" --rng --disk "path=$IMG,readonly=on" \
 	--cmdline "vdrv.sectors=$SECTORS vdrv.ro=1" --serial stdio
-expect_checks cmdline pci-enum ecam blk-probe rng-probe lapic blk-init rng-init blk-config \
+expect_vdrv_checks cmdline pci-enum ecam blk-probe rng-probe lapic blk-init rng-init blk-config \
 	blk-read blk-write-ro msix-mask rng-read msix-count
 expect_stdout "VDRV blk-write-ro ioerr"
 expect_status "$(debug_status 0)" "all guest checks passed"

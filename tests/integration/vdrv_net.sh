@@ -83,21 +83,13 @@ expect_host_saw() {
 	fi
 }
 
-expect_checks() {
-	for c in "$@"; do
-		expect_stdout "VDRV $c ok"
-	done
-	expect_stdout_not "FAIL"
-	expect_stdout "VDRV done"
-}
-
 NET_CHECKS=(net-probe lapic net-init net-mac net-arp net-ping msix-count)
 snapshot
 
 # virtio-net alone.
 run_sluice_ns run --kernel "$VDRV" --net "tap=$TAP,mac=$MAC" \
 	--cmdline "vdrv.net=1 vdrv.mac=$MAC" --serial stdio
-expect_checks cmdline pci-enum ecam "${NET_CHECKS[@]}"
+expect_vdrv_checks cmdline pci-enum ecam "${NET_CHECKS[@]}"
 expect_stdout "config MAC $MAC"
 expect_stdout "$HOST_IP is at $TAP_MAC"
 expect_status "$(debug_status 0)" "all guest checks passed"
@@ -111,7 +103,7 @@ done >"$IMG"
 truncate -s $((SECTORS * 512)) "$IMG"
 run_sluice_ns run --kernel "$VDRV" --rng --disk "path=$IMG" --net "tap=$TAP,mac=$MAC" \
 	--cmdline "vdrv.sectors=$SECTORS vdrv.net=1 vdrv.mac=$MAC" --serial stdio
-expect_checks cmdline pci-enum ecam blk-probe rng-probe blk-init rng-init blk-config blk-read \
+expect_vdrv_checks cmdline pci-enum ecam blk-probe rng-probe blk-init rng-init blk-config blk-read \
 	blk-write blk-readback blk-flush msix-mask rng-read "${NET_CHECKS[@]}"
 expect_status "$(debug_status 0)" "all guest checks passed"
 expect_host_saw

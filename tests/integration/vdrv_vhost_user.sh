@@ -76,21 +76,13 @@ tp_count() {
 	grep -o "$1-packets: *[0-9]*" "$2" | tail -1 | grep -o '[0-9]*$'
 }
 
-expect_checks() {
-	for c in "$@"; do
-		expect_stdout "VDRV $c ok"
-	done
-	expect_stdout_not "FAIL"
-	expect_stdout "VDRV done"
-}
-
 BASE_CHECKS=(cmdline pci-enum ecam net-probe lapic net-init net-mac net-arp net-ping msix-count)
 
 # 1. The data path, sluice as client.
 start_testpmd 0 "$TEST_TMP/tp1.log"
 run_sluice run --kernel "$VDRV" --net "vhost_user=$SOCK,mac=$MAC" \
 	--cmdline "vdrv.net=1 vdrv.mac=$MAC" --serial stdio
-expect_checks "${BASE_CHECKS[@]}"
+expect_vdrv_checks "${BASE_CHECKS[@]}"
 expect_stdout "config MAC $MAC"
 expect_stdout "10.0.9.1 is at 56:48:4f:53:54:00" # net_vhost0's MAC: testpmd answered
 expect_status "$(debug_status 0)" "all guest checks passed"
@@ -119,7 +111,7 @@ relink() {
 	STATUS=$?
 	echo "  exit status $STATUS"
 	stop_testpmd
-	expect_checks "${BASE_CHECKS[@]}" net-link-down net-link-up net-ping-again
+	expect_vdrv_checks "${BASE_CHECKS[@]}" net-link-down net-link-up net-ping-again
 	expect_status "$(debug_status 0)" "all guest checks passed"
 	grep -qF "backend disconnected" "$ERR" || fail "sluice did not log the backend's loss"
 	grep -qF "link up" "$ERR" || fail "sluice did not log the link coming back"
@@ -143,7 +135,7 @@ stream_count() {
 start_testpmd 0 "$TEST_TMP/tp-mq.log" 2
 run_sluice run --kernel "$VDRV" --net "vhost_user=$SOCK,mac=$MAC,num_queues=2" \
 	--cmdline "vdrv.net=1 vdrv.mq=1 vdrv.mac=$MAC" --serial stdio
-expect_checks "${BASE_CHECKS[@]}" net-mq-pairs net-mq-arp net-mq-ping
+expect_vdrv_checks "${BASE_CHECKS[@]}" net-mq-pairs net-mq-arp net-mq-ping
 expect_stdout_not "net-mq-rx0-quiet"
 expect_status "$(debug_status 0)" "all guest checks passed"
 stop_testpmd
@@ -160,7 +152,7 @@ echo "  testpmd queue 0: rx ${q0_rx:-none}, tx ${q0_tx:-none}; queue 1: rx ${q1_
 start_testpmd 0 "$TEST_TMP/tp-ctrl.log" 2
 run_sluice run --kernel "$VDRV" --net "vhost_user=$SOCK,mac=$MAC,num_queues=2" \
 	--cmdline "vdrv.net=1 vdrv.ctrl=1 vdrv.mac=$MAC" --serial stdio
-expect_checks "${BASE_CHECKS[@]}" net-ctrl-promisc
+expect_vdrv_checks "${BASE_CHECKS[@]}" net-ctrl-promisc
 expect_status "$(debug_status 0)" "all guest checks passed"
 stop_testpmd
 
