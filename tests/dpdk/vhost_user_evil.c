@@ -51,6 +51,7 @@ struct evil {
 	int kick[2], call[2];
 	unsigned hold_ms;
 	bool used0_past_end; /* valid_handshake: vring 0's used ring runs off the region */
+	uint64_t want;	     /* features asked for besides VERSION_1 (if offered) */
 };
 
 struct evil_scenario {
@@ -240,7 +241,8 @@ static struct vhost_user_vring_addr ring_addr(const struct evil *e, unsigned q)
 	};
 }
 
-/* SET_OWNER, GET_FEATURES, SET_FEATURES(VERSION_1): no protocol features, rings start on kick. */
+/* SET_OWNER, GET_FEATURES, SET_FEATURES(VERSION_1 + want): no protocol features, rings start on
+ * kick. */
 static int owner_and_features(struct evil *e)
 {
 	uint64_t f;
@@ -255,7 +257,8 @@ static int owner_and_features(struct evil *e)
 			(unsigned long long)f);
 		return -ENOTSUP;
 	}
-	return send_u64(e, VHOST_USER_SET_FEATURES, 1ULL << VIRTIO_F_VERSION_1, NULL, 0);
+	return send_u64(e, VHOST_USER_SET_FEATURES, 1ULL << VIRTIO_F_VERSION_1 | (f & e->want),
+			NULL, 0);
 }
 
 /* One ring, fully set up: NUM, BASE, ADDR, CALL, KICK. */
@@ -609,6 +612,168 @@ static int play_valid_used_past_end(struct evil *e, const struct evil_scenario *
 	return 0;
 }
 
+/* --- offload-tx: a well-behaved sender of checksum/TSO offload frames --- */
+
+#define VIRTIO_NET_F_CSUM	    0
+#define VIRTIO_NET_F_HOST_TSO4	    11
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+
+struct vnet_hdr { /* virtio 1.0 virtio_net_hdr, little endian */
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset, num_buffers;
+} __attribute__((packed));
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int parse_ip(const char *s, uint8_t ip[4])
+{
+	unsigned b[4];
+
+	if (sscanf(s, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		ip[i] = (uint8_t)b[i];
+	return 0;
+}
+
+/*
+ * One frame at buf: virtio header, Ethernet, IPv4 (complete checksum), then
+ * TCP or UDP with payload bytes of a pattern and, as the virtio spec asks of
+ * a NEEDS_CSUM frame, only the pseudo-header sum in the checksum field.
+ * Returns the descriptor length.
+ */
+static uint32_t offload_frame(uint8_t *buf, const uint8_t dmac[6], const uint8_t dip[4], bool tcp,
+			      uint32_t payload, uint16_t mss, uint32_t seq)
+{
+	static const uint8_t smac[6] = {2, 0, 0, 0, 0, 0x0e}, sip[4] = {198, 51, 100, 2};
+	struct vnet_hdr *h = (struct vnet_hdr *)buf;
+	uint8_t *eth = buf + sizeof(*h), *ip = eth + 14, *l4 = ip + 20;
+	uint32_t l4len = (tcp ? 20 : 8) + payload;
+	uint16_t csum_off = tcp ? 16 : 6, v;
+
+	memset(buf, 0, sizeof(*h) + 14 + 20 + l4len);
+	memcpy(eth, dmac, 6);
+	memcpy(eth + 6, smac, 6);
+	eth[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + l4len) >> 8);
+	ip[3] = (uint8_t)(20 + l4len);
+	ip[6] = 0x40; /* DF */
+	ip[8] = 64;
+	ip[9] = tcp ? 6 : 17;
+	memcpy(ip + 12, sip, 4);
+	memcpy(ip + 16, dip, 4);
+	v = (uint16_t)~fold(sum16(ip, 20, 0));
+	ip[10] = (uint8_t)(v >> 8);
+	ip[11] = (uint8_t)v;
+	l4[0] = 0x9c; /* source port 40000 */
+	l4[1] = 0x40;
+	l4[2] = 0x1f; /* destination port 8080 */
+	l4[3] = 0x90;
+	if (tcp) {
+		l4[4] = (uint8_t)(seq >> 24);
+		l4[5] = (uint8_t)(seq >> 16);
+		l4[6] = (uint8_t)(seq >> 8);
+		l4[7] = (uint8_t)seq;
+		l4[12] = 5 << 4;
+		l4[13] = 0x18; /* PSH ACK */
+		l4[14] = 0xff;
+		l4[15] = 0xff;
+	} else {
+		l4[4] = (uint8_t)(l4len >> 8);
+		l4[5] = (uint8_t)l4len;
+	}
+	for (uint32_t i = 0; i < payload; i++)
+		l4[(tcp ? 20 : 8) + i] = (uint8_t)(i * 7 + seq);
+	/* Pseudo header: addresses, protocol, L4 length (the whole frame's, for TSO too). */
+	v = fold(sum16(ip + 12, 8, ip[9] + l4len));
+	l4[csum_off] = (uint8_t)(v >> 8);
+	l4[csum_off + 1] = (uint8_t)v;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 14 + 20;
+	h->csum_offset = csum_off;
+	if (mss) {
+		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = mss;
+		h->hdr_len = 14 + 20 + 20;
+	}
+	return (uint32_t)sizeof(*h) + 14 + 20 + l4len;
+}
+
+/*
+ * Negotiates CSUM and HOST_TSO4 and sends three frames to EVIL_DST_MAC /
+ * EVIL_DST_IP (environment; default broadcast, 198.51.100.1), TCP port
+ * 8080: TCP with 1000 payload bytes and a partial checksum, one TSO frame of
+ * 8000 payload bytes with MSS 1000, and UDP with 500 bytes and a partial
+ * checksum.
+ */
+static int play_offload_tx(struct evil *e, const struct evil_scenario *s)
+{
+	struct {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+	} * desc;
+	uint8_t dmac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, dip[4] = {198, 51, 100, 1};
+	const char *env_mac = getenv("EVIL_DST_MAC"), *env_ip = getenv("EVIL_DST_IP");
+	uint16_t *avail;
+	uint64_t one = 1;
+	int ret;
+
+	(void)s;
+	if ((env_mac && parse_mac(env_mac, dmac)) || (env_ip && parse_ip(env_ip, dip))) {
+		fprintf(stderr, "evil: bad EVIL_DST_MAC or EVIL_DST_IP\n");
+		return -EINVAL;
+	}
+	e->want = 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_HOST_TSO4;
+	if ((ret = valid_handshake(e)))
+		return ret;
+	desc = (void *)(e->mem + EVIL_RING_OFF(1));
+	avail = (uint16_t *)(e->mem + EVIL_RING_OFF(1) + 0x1000);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t off = EVIL_BUF_OFF + i * 0x4000u;
+
+		desc[i].addr = off;
+		desc[i].len = offload_frame(e->mem + off, dmac, dip, i < 2,
+					    i == 0   ? 1000
+					    : i == 1 ? 8000
+						     : 500,
+					    i == 1 ? 1000 : 0, 1000 + i * 100000);
+		avail[2 + i] = (uint16_t)i;
+	}
+	__atomic_store_n(&avail[1], (uint16_t)3, __ATOMIC_RELEASE);
+	if (write(e->kick[1], &one, sizeof(one)) < 0)
+		return -errno;
+	hold(e);
+	return 0;
+}
+
 #define CALL 0x100
 static const struct evil_scenario scenarios[] = {
     {"hdr-size-over-payload", "header size 4096, 8 payload bytes", play_hdr_size_over_payload, 0},
@@ -650,6 +815,8 @@ static const struct evil_scenario scenarios[] = {
      play_valid_bad_descs, 0},
     {"valid-used-past-end", "a working device whose used ring runs off its region",
      play_valid_used_past_end, 0},
+    {"valid-offload-tx", "a working device sending partial-checksum and TSO frames",
+     play_offload_tx, 0},
 };
 
 /* Did the backend hang up on us (within EVIL_EOF_WAIT_MS)? */

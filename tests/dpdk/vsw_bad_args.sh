@@ -22,6 +22,8 @@ run "given twice" --vhost "$T/x" --vhost "$T/x"
 run "no ports" --mode switch
 run "bad value" --vhost "$T/x" --mac-age 0
 run "unexpected argument" --vhost "$T/x" stray
+run "expected on or off" --vhost "$T/x" --offloads maybe
+run "bad value" --vhost "$T/x" --idle-us 1000000
 [ -e "$T/x" ] && fail "a refused command line left a socket"
 ok "no socket created"
 

@@ -4,6 +4,9 @@
  * receive queues (queue pair q of port p belongs to worker (p + q) % workers),
  * forwards each burst, and reports a quiescent state after every pass.
  */
+#include <sys/prctl.h>
+
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_vhost.h>
@@ -60,19 +63,6 @@ static void fwd_send(struct vsw_worker *w, unsigned src, struct vsw_port *dst,
 		cnt_add(&dc->drop[VSW_DROP_TX_FULL], n - sent);
 }
 
-static void fwd_xconnect(struct vsw_worker *w, unsigned src, struct rte_mbuf **pkts, uint16_t n)
-{
-	struct vsw *v = w->vsw;
-	unsigned dst = src ^ 1;
-
-	if (dst >= v->nr_ports) {
-		cnt_add(&vsw_counters_of(v, w->idx, src)->drop[VSW_DROP_NO_DST], n);
-		rte_pktmbuf_free_bulk(pkts, n);
-		return;
-	}
-	fwd_send(w, src, &v->ports[dst], pkts, n);
-}
-
 static uint64_t ports_up(const struct vsw *v)
 {
 	uint64_t up = 0;
@@ -91,10 +81,118 @@ static inline uint64_t mac_bits(const struct rte_ether_addr *a)
 	       (uint64_t)b[3] << 16 | (uint64_t)b[4] << 8 | b[5];
 }
 
+/* Queue a frame for port d; a full queue goes out first (segmentation can exceed a burst). */
+static inline void stage(struct vsw_worker *w, unsigned src, unsigned d, struct rte_mbuf *m)
+{
+	if (unlikely(w->nr_out[d] == VSW_BURST)) {
+		fwd_send(w, src, &w->vsw->ports[d], w->out[d], VSW_BURST);
+		w->nr_out[d] = 0;
+	}
+	w->out[d][w->nr_out[d]++] = m;
+}
+
+/*
+ * A frame that asks for an offload, to the receivers in dsts: kept as it is
+ * for one receiver that takes the offload, completed in software otherwise
+ * (and always for a flood, whose copies share the frame). Returns how many
+ * frames it now is, in *out (pointing at m itself or at the worker's
+ * segments), or 0 if it was dropped.
+ */
+static unsigned offload_for(struct vsw_worker *w, unsigned src, uint64_t dsts, struct rte_mbuf **m,
+			    struct rte_mbuf ***out)
+{
+	struct vsw *v = w->vsw;
+	struct vsw_counters *sc = vsw_counters_of(v, w->idx, src);
+	int need = vsw_offload_parse(*m);
+	int n;
+
+	if (need < 0) {
+		cnt_add(&sc->drop[VSW_DROP_OFFLOAD], 1);
+		rte_pktmbuf_free(*m);
+		return 0;
+	}
+	cnt_add(&sc->rx_csum, 1);
+	if (need & (VSW_OL_TSO4 | VSW_OL_TSO6))
+		cnt_add(&sc->rx_tso, 1);
+	*out = m;
+	if (__builtin_popcountll(dsts) == 1) {
+		uint32_t takes =
+		    __atomic_load_n(&v->ports[__builtin_ctzll(dsts)].tx_ol, __ATOMIC_RELAXED);
+
+		if ((need & ~takes) == 0)
+			return 1;
+	}
+	n = vsw_offload_complete(w, *m, w->segs);
+	if (n < 0) {
+		cnt_add(&sc->drop[VSW_DROP_OFFLOAD], 1);
+		return 0;
+	}
+	cnt_add(&sc->sw_csum, n);
+	if (need & (VSW_OL_TSO4 | VSW_OL_TSO6))
+		cnt_add(&sc->sw_segs, n);
+	*out = w->segs;
+	return n;
+}
+
+static void fwd_xconnect(struct vsw_worker *w, unsigned src, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vsw *v = w->vsw;
+	unsigned dst = src ^ 1;
+	uint16_t i;
+
+	if (dst >= v->nr_ports) {
+		cnt_add(&vsw_counters_of(v, w->idx, src)->drop[VSW_DROP_NO_DST], n);
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (unlikely(vsw_offload_wanted(pkts[i])))
+			break;
+	if (likely(i == n)) {
+		fwd_send(w, src, &v->ports[dst], pkts, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf **out = &pkts[i];
+		unsigned k = 1;
+
+		if (vsw_offload_wanted(pkts[i]))
+			k = offload_for(w, src, 1ULL << dst, &pkts[i], &out);
+		for (unsigned j = 0; j < k; j++)
+			stage(w, src, dst, out[j]);
+	}
+	if (w->nr_out[dst]) {
+		fwd_send(w, src, &v->ports[dst], w->out[dst], w->nr_out[dst]);
+		w->nr_out[dst] = 0;
+	}
+}
+
+/* One frame to every port in flood: one reference per copy, on every segment. */
+static void flood_frame(struct vsw_worker *w, unsigned src, uint64_t flood, struct rte_mbuf *m)
+{
+	struct rte_mbuf **out = &m;
+	unsigned k = 1, copies = __builtin_popcountll(flood);
+
+	if (unlikely(vsw_offload_wanted(m)))
+		k = offload_for(w, src, flood, &m, &out);
+	for (unsigned j = 0; j < k; j++) {
+		if (copies > 1)
+			for (struct rte_mbuf *seg = out[j]; seg != NULL; seg = seg->next)
+				rte_mbuf_refcnt_update(seg, copies - 1);
+		for (uint64_t f = flood; f; f &= f - 1) {
+			unsigned d = __builtin_ctzll(f);
+
+			stage(w, src, d, out[j]);
+			cnt_add(&vsw_counters_of(w->vsw, w->idx, d)->flood, 1);
+		}
+	}
+}
+
 /*
  * Learning switch. Frames are staged per destination and sent as bursts. A
  * flooded frame gets one reference per destination (on every segment, since
- * freeing a chain drops a reference on each).
+ * freeing a chain drops a reference on each). A frame asking for an offload
+ * goes through offload_for first (see offload.c).
  */
 static void fwd_switch(struct vsw_worker *w, unsigned src, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -143,7 +241,13 @@ static void fwd_switch(struct vsw_worker *w, unsigned src, struct rte_mbuf **pkt
 			}
 			if (port >= 0 && (unsigned)port < v->nr_ports &&
 			    vsw_port_up(&v->ports[port])) {
-				w->out[port][w->nr_out[port]++] = m;
+				struct rte_mbuf **out = &m;
+				unsigned k = 1;
+
+				if (unlikely(vsw_offload_wanted(m)))
+					k = offload_for(w, src, 1ULL << port, &m, &out);
+				for (unsigned j = 0; j < k; j++)
+					stage(w, src, port, out[j]);
 				touched |= 1ULL << port;
 				continue;
 			}
@@ -159,17 +263,8 @@ static void fwd_switch(struct vsw_worker *w, unsigned src, struct rte_mbuf **pkt
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (__builtin_popcountll(flood) > 1)
-			for (struct rte_mbuf *seg = m; seg != NULL; seg = seg->next)
-				rte_mbuf_refcnt_update(seg, __builtin_popcountll(flood) - 1);
 		touched |= flood;
-		while (flood) {
-			unsigned d = __builtin_ctzll(flood);
-
-			flood &= flood - 1;
-			w->out[d][w->nr_out[d]++] = m;
-			cnt_add(&vsw_counters_of(v, w->idx, d)->flood, 1);
-		}
+		flood_frame(w, src, flood, m);
 	}
 	while (touched) {
 		unsigned d = __builtin_ctzll(touched);
@@ -189,16 +284,18 @@ static void fwd_burst(struct vsw_worker *w, unsigned src, struct rte_mbuf **pkts
 		fwd_switch(w, src, pkts, n);
 }
 
-static void poll_port(struct vsw_worker *w, struct vsw_port *p)
+/* Returns how many frames it received. */
+static unsigned poll_port(struct vsw_worker *w, struct vsw_port *p)
 {
 	struct vsw *v = w->vsw;
 	struct rte_mbuf *pkts[VSW_BURST];
 	int vid = __atomic_load_n(&p->vid, __ATOMIC_ACQUIRE);
 	unsigned first = (w->idx + v->nr_workers - p->index % v->nr_workers) % v->nr_workers;
+	unsigned got = 0;
 	uint16_t n;
 
 	if (vid < 0)
-		return;
+		return 0;
 	if (p->kind == VSW_PORT_VHOST) {
 		uint32_t on = __atomic_load_n(&p->vring_on, __ATOMIC_ACQUIRE);
 
@@ -208,28 +305,48 @@ static void poll_port(struct vsw_worker *w, struct vsw_port *p)
 			n = rte_vhost_dequeue_burst(vid, VHOST_TXQ(q), v->pool, pkts, VSW_BURST);
 			if (n)
 				fwd_burst(w, p->index, pkts, n);
+			got += n;
 		}
 	} else {
 		for (unsigned q = first; q < p->nr_rxq; q += v->nr_workers) {
 			n = rte_eth_rx_burst(p->eth_port, q, pkts, VSW_BURST);
 			if (n)
 				fwd_burst(w, p->index, pkts, n);
+			got += n;
 		}
 	}
+	return got;
 }
 
 int vsw_worker_main(void *arg)
 {
 	struct vsw_worker *w = arg;
 	struct vsw *v = w->vsw;
+	unsigned idle = 0;
 
+	vsw_offload_gso_init(w);
+	/* An idle sleep of a few microseconds must not become the default 50 us slack. */
+	if (v->cfg.idle_us)
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rte_rcu_qsbr_thread_register(v->qsbr, w->lcore);
 	rte_rcu_qsbr_thread_online(v->qsbr, w->lcore);
 	while (!__atomic_load_n(&v->quit, __ATOMIC_RELAXED)) {
+		unsigned got = 0;
+
 		for (unsigned i = 0; i < v->nr_ports; i++)
-			poll_port(w, &v->ports[i]);
+			got += poll_port(w, &v->ports[i]);
 		/* No port state read before this point is used after it. */
 		rte_rcu_qsbr_quiescent(v->qsbr, w->lcore);
+		/*
+		 * --idle-us: a worker that found nothing VSW_IDLE_POLLS times in a
+		 * row sleeps between passes until traffic returns, so an idle switch
+		 * leaves its CPU to the VMs. It holds no port state while asleep (a
+		 * grace period waits at most one sleep).
+		 */
+		if (got)
+			idle = 0;
+		else if (v->cfg.idle_us && ++idle >= VSW_IDLE_POLLS)
+			rte_delay_us_sleep(v->cfg.idle_us);
 	}
 	rte_rcu_qsbr_thread_offline(v->qsbr, w->lcore);
 	rte_rcu_qsbr_thread_unregister(v->qsbr, w->lcore);

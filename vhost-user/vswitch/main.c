@@ -29,18 +29,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sluice-vswitch [EAL options] -- [options]\n"
-		   "       sluice-vswitch query CTL_SOCKET [stats|macs]\n"
-		   "  --vhost PATH[,client]  a vhost-user port (server by default); repeatable\n"
-		   "  --mode xconnect|switch port pairs 0<->1, 2<->3... or MAC learning (default)\n"
-		   "  --mac-age SECONDS      learned MACs expire (default 300)\n"
-		   "  --mac-slots N          MAC table size (default 4096)\n"
-		   "  --stats SECONDS        print a counter line this often (default 0: off)\n"
-		   "  --ctl PATH             control socket (query stats / macs)\n"
-		   "  --mbufs N              mbuf pool size (default 16383)\n"
-		   "Ports are numbered in order: the --vhost ports, then the EAL's ethdevs\n"
-		   "(--vdev net_tap0, net_af_packet0,iface=..., PCI devices). The main lcore\n"
-		   "runs the control loop; every worker lcore forwards.\n");
+	fprintf(
+	    f,
+	    "usage: sluice-vswitch [EAL options] -- [options]\n"
+	    "       sluice-vswitch query CTL_SOCKET [stats|macs]\n"
+	    "  --vhost PATH[,client]  a vhost-user port (server by default); repeatable\n"
+	    "  --mode xconnect|switch port pairs 0<->1, 2<->3... or MAC learning (default)\n"
+	    "  --mac-age SECONDS      learned MACs expire (default 300)\n"
+	    "  --mac-slots N          MAC table size (default 4096)\n"
+	    "  --stats SECONDS        print a counter line this often (default 0: off)\n"
+	    "  --ctl PATH             control socket (query stats / macs)\n"
+	    "  --mbufs N              mbuf pool size (default 16383)\n"
+	    "  --offloads on|off      offer checksum/TSO offloads on the vhost ports (default on)\n"
+	    "  --idle-us N            sleep N us between polls once idle (default 0: busy poll)\n"
+	    "Ports are numbered in order: the --vhost ports, then the EAL's ethdevs\n"
+	    "(--vdev net_tap0, net_af_packet0,iface=..., PCI devices). The main lcore\n"
+	    "runs the control loop; every worker lcore forwards.\n");
 }
 
 /* util.h's parse_uint, which cannot be included next to rte_common.h (both
@@ -70,6 +74,8 @@ static int parse_args(struct vsw *v, int argc, char **argv)
 	    {"stats", required_argument, NULL, 'S'},
 	    {"ctl", required_argument, NULL, 'c'},
 	    {"mbufs", required_argument, NULL, 'b'},
+	    {"offloads", required_argument, NULL, 'o'},
+	    {"idle-us", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -116,6 +122,21 @@ static int parse_args(struct vsw *v, int argc, char **argv)
 			if (parse_num(optarg, 1024, 1u << 24, &val) < 0)
 				goto bad;
 			v->cfg.mbufs = val;
+			break;
+		case 'o':
+			if (strcmp(optarg, "on") == 0)
+				v->cfg.offloads = true;
+			else if (strcmp(optarg, "off") == 0)
+				v->cfg.offloads = false;
+			else {
+				log_err("vswitch: --offloads %s: expected on or off", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'i':
+			if (parse_num(optarg, 0, 100000, &val) < 0)
+				goto bad;
+			v->cfg.idle_us = val;
 			break;
 		case 'h':
 			usage(stdout);
@@ -262,8 +283,11 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	v->cfg = (struct vsw_config){
-	    .mode = VSW_MODE_SWITCH, .mac_slots = 4096, .mac_age_s = 300, .mbufs = 16383};
+	v->cfg = (struct vsw_config){.mode = VSW_MODE_SWITCH,
+				     .mac_slots = 4096,
+				     .mac_age_s = 300,
+				     .mbufs = 16383,
+				     .offloads = true};
 	ret = parse_args(v, argc - n, argv + n);
 	if (ret == 0)
 		ret = setup(v);

@@ -85,6 +85,23 @@ static void vsw_vhost_destroy_connection(int vid)
 					    __ATOMIC_ACQUIRE);
 }
 
+/* The offloads (VSW_OL_*) the frontend takes on receive. */
+static uint32_t rx_offloads_of(int vid)
+{
+	uint64_t f;
+	uint32_t ol;
+
+	if (rte_vhost_get_negotiated_features(vid, &f) != 0 ||
+	    !(f & 1ULL << VIRTIO_NET_F_GUEST_CSUM))
+		return 0;
+	ol = VSW_OL_CSUM;
+	if (f & 1ULL << VIRTIO_NET_F_GUEST_TSO4)
+		ol |= VSW_OL_TSO4;
+	if (f & 1ULL << VIRTIO_NET_F_GUEST_TSO6)
+		ol |= VSW_OL_TSO6;
+	return ol;
+}
+
 static int vsw_vhost_new_device(int vid)
 {
 	struct vsw_port *p = port_of_vid(vid);
@@ -96,13 +113,17 @@ static int vsw_vhost_new_device(int vid)
 	nr_vring = rte_vhost_get_vring_num(vid);
 	for (uint16_t q = 0; q < nr_vring; q++)
 		rte_vhost_enable_guest_notification(vid, q, 0);
+	/* Published with the vid below. */
+	__atomic_store_n(&p->tx_ol, rx_offloads_of(vid), __ATOMIC_RELAXED);
 	if (nr_vring > 2 * VSW_MAX_QP)
 		log_warn(
 		    "vswitch: port %u (%s): %u vrings, only the first %u queue pairs are served",
 		    p->index, p->name, nr_vring, VSW_MAX_QP);
 	__atomic_store_n(&p->vid, vid, __ATOMIC_RELEASE);
 	p->ups++;
-	log_info("vswitch: port %u (%s) up, vid %d", p->index, p->name, vid);
+	log_info("vswitch: port %u (%s) up, vid %d, receives%s%s%s", p->index, p->name, vid,
+		 p->tx_ol & VSW_OL_CSUM ? " csum" : " plain frames",
+		 p->tx_ol & VSW_OL_TSO4 ? " tso4" : "", p->tx_ol & VSW_OL_TSO6 ? " tso6" : "");
 	return 0;
 }
 
@@ -117,6 +138,7 @@ static void vsw_vhost_destroy_device(int vid)
 	rte_rcu_qsbr_synchronize(vsw_cb->qsbr, RTE_QSBR_THRID_INVALID);
 	__atomic_store_n(&p->vring_on, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->nr_qp, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->tx_ol, 0, __ATOMIC_RELAXED);
 	if (vsw_cb->macs != NULL)
 		mac_table_flush_port(vsw_cb->macs, p->index);
 	p->downs++;
@@ -295,31 +317,44 @@ static void unlink_stale_socket(const char *path)
 	close(fd);
 }
 
-static int vhost_start(struct vsw_port *p)
+/*
+ * Offloads: with --offloads on the ports offer checksum offload both ways and
+ * TCP segmentation offload (offload.c completes what a receiver cannot take).
+ * Not offered: HOST_TSO6 (22.11's rte_gso cannot cut TCP/IPv6 for a receiver
+ * without GUEST_TSO6; GUEST_TSO6 is offered, frontends such as DPDK's virtio
+ * PMD only do LRO with both), UFO (Linux no longer sends it) and ECN
+ * (rte_vhost drops the ECN bit of a GSO header).
+ */
+static int vhost_start(struct vsw *v, struct vsw_port *p)
 {
-	/* Plain L2 forwarding: no offload state is carried between ports. */
+	uint64_t never = 1ULL << VIRTIO_NET_F_HOST_TSO6 | 1ULL << VIRTIO_NET_F_HOST_UFO |
+			 1ULL << VIRTIO_NET_F_GUEST_UFO | 1ULL << VIRTIO_NET_F_HOST_ECN |
+			 1ULL << VIRTIO_NET_F_GUEST_ECN;
 	const uint64_t offloads = 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
-				  1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
-				  1ULL << VIRTIO_NET_F_GUEST_TSO4 |
-				  1ULL << VIRTIO_NET_F_GUEST_TSO6 | 1ULL << VIRTIO_NET_F_HOST_UFO |
-				  1ULL << VIRTIO_NET_F_GUEST_UFO | 1ULL << VIRTIO_NET_F_HOST_ECN |
-				  1ULL << VIRTIO_NET_F_GUEST_ECN;
+				  1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+				  1ULL << VIRTIO_NET_F_GUEST_TSO6;
+	/* Receive flags that say what the frame asks (offload.c), not legacy transmit flags. */
+	uint64_t flags = RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS;
 
 	if (!p->client)
 		unlink_stale_socket(p->name);
-	if (rte_vhost_driver_register(p->name, p->client ? RTE_VHOST_USER_CLIENT : 0) != 0) {
+	if (p->client)
+		flags |= RTE_VHOST_USER_CLIENT;
+	if (rte_vhost_driver_register(p->name, flags) != 0) {
 		log_err("vswitch: port %u (%s): vhost driver register failed", p->index, p->name);
 		return -EIO;
 	}
 	p->registered = true;
-	if (rte_vhost_driver_disable_features(p->name, offloads) != 0 ||
+	if (!v->cfg.offloads)
+		never |= offloads;
+	if (rte_vhost_driver_disable_features(p->name, never) != 0 ||
 	    rte_vhost_driver_callback_register(p->name, &vsw_vhost_ops) != 0 ||
 	    rte_vhost_driver_start(p->name) != 0) {
 		log_err("vswitch: port %u (%s): vhost driver start failed", p->index, p->name);
 		return -EIO;
 	}
-	log_info("vswitch: port %u (%s) vhost-user %s", p->index, p->name,
-		 p->client ? "client" : "server");
+	log_info("vswitch: port %u (%s) vhost-user %s, offloads %s", p->index, p->name,
+		 p->client ? "client" : "server", v->cfg.offloads ? "on" : "off");
 	return 0;
 }
 
@@ -331,7 +366,7 @@ int vsw_ports_start(struct vsw *v)
 	for (unsigned i = 0; i < v->nr_ports; i++) {
 		struct vsw_port *p = &v->ports[i];
 
-		ret = p->kind == VSW_PORT_VHOST ? vhost_start(p) : eth_start(v, p);
+		ret = p->kind == VSW_PORT_VHOST ? vhost_start(v, p) : eth_start(v, p);
 		if (ret != 0)
 			return ret;
 	}

@@ -12,10 +12,9 @@
 #include "vswitch.h"
 
 static const char *const drop_names[VSW_DROP_MAX] = {
-    [VSW_DROP_RUNT] = "runt",
-    [VSW_DROP_NO_DST] = "no_dst",
-    [VSW_DROP_TX_FULL] = "tx_full",
-    [VSW_DROP_FILTERED] = "filtered",
+    [VSW_DROP_RUNT] = "runt",	    [VSW_DROP_NO_DST] = "no_dst",
+    [VSW_DROP_TX_FULL] = "tx_full", [VSW_DROP_FILTERED] = "filtered",
+    [VSW_DROP_OFFLOAD] = "offload",
 };
 
 const char *vsw_drop_name(enum vsw_drop d)
@@ -34,6 +33,10 @@ void vsw_stats_sum(const struct vsw *v, unsigned port, struct vsw_counters *out)
 		out->flood += __atomic_load_n(&c->flood, __ATOMIC_RELAXED);
 		for (int d = 0; d < VSW_DROP_MAX; d++)
 			out->drop[d] += __atomic_load_n(&c->drop[d], __ATOMIC_RELAXED);
+		out->rx_csum += __atomic_load_n(&c->rx_csum, __ATOMIC_RELAXED);
+		out->rx_tso += __atomic_load_n(&c->rx_tso, __ATOMIC_RELAXED);
+		out->sw_csum += __atomic_load_n(&c->sw_csum, __ATOMIC_RELAXED);
+		out->sw_segs += __atomic_load_n(&c->sw_segs, __ATOMIC_RELAXED);
 	}
 }
 
@@ -53,7 +56,9 @@ void vsw_stats_print_ports(struct vsw *v, int fd)
 			(unsigned long)c.flood);
 		for (int d = 0; d < VSW_DROP_MAX; d++)
 			dprintf(fd, " drop_%s=%lu", drop_names[d], (unsigned long)c.drop[d]);
-		dprintf(fd, "\n");
+		dprintf(fd, " rx_csum=%lu rx_tso=%lu sw_csum=%lu sw_segs=%lu\n",
+			(unsigned long)c.rx_csum, (unsigned long)c.rx_tso, (unsigned long)c.sw_csum,
+			(unsigned long)c.sw_segs);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_gso.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_spinlock.h>
@@ -32,7 +33,14 @@
 #define VSW_MAX_QP	16 /* queue pairs served per vhost port */
 #define VSW_MAX_WORKERS 32
 #define VSW_BURST	32
-#define VSW_PATH_MAX	108 /* sun_path */
+#define VSW_PATH_MAX	108  /* sun_path */
+#define VSW_GSO_SEGS	128  /* segments of one TSO frame made in software, at most */
+#define VSW_IDLE_POLLS	1000 /* empty passes before an idle worker sleeps (--idle-us) */
+
+/* Offloads a frame asks of its receiver, and a port can take (vsw_port.tx_ol). */
+#define VSW_OL_CSUM 1u /* a partial TCP/UDP checksum (virtio NEEDS_CSUM) */
+#define VSW_OL_TSO4 2u /* a TCP/IPv4 frame larger than its MSS */
+#define VSW_OL_TSO6 4u
 
 enum vsw_mode { VSW_MODE_XCONNECT, VSW_MODE_SWITCH };
 enum vsw_port_kind { VSW_PORT_VHOST, VSW_PORT_ETH };
@@ -42,6 +50,7 @@ enum vsw_drop {
 	VSW_DROP_NO_DST,   /* no peer port, or every destination is down */
 	VSW_DROP_TX_FULL,  /* the destination queue took fewer than offered */
 	VSW_DROP_FILTERED, /* destination learned on the source port */
+	VSW_DROP_OFFLOAD,  /* asks for an offload the switch cannot complete */
 	VSW_DROP_MAX,
 };
 
@@ -51,6 +60,10 @@ struct vsw_counters {
 	uint64_t tx;
 	uint64_t flood; /* frames this port sent out as a flood copy */
 	uint64_t drop[VSW_DROP_MAX];
+	uint64_t rx_csum; /* received with a partial checksum (TSO frames too) */
+	uint64_t rx_tso;  /* received as TSO frames */
+	uint64_t sw_csum; /* frames the switch checksummed for a receiver without offloads */
+	uint64_t sw_segs; /* segments the switch cut from TSO frames for such a receiver */
 } __rte_cache_aligned;
 
 struct vsw_port {
@@ -64,6 +77,7 @@ struct vsw_port {
 	int vid;	   /* vhost: device id, -1 while down; eth: 0 once started */
 	uint32_t vring_on; /* vhost: bit per vring enabled by the frontend */
 	uint16_t nr_qp;	   /* vhost: queue pairs usable for tx (leading enabled RX vrings) */
+	uint32_t tx_ol;	   /* VSW_OL_* the receiver takes (vhost: negotiated; set before vid) */
 	uint16_t eth_port; /* eth: DPDK port id */
 	uint16_t nr_rxq;   /* eth */
 	uint16_t nr_txq;   /* eth */
@@ -83,6 +97,9 @@ struct vsw_config {
 	unsigned stats_interval_s; /* 0: no periodic line */
 	const char *ctl_path;	   /* NULL: no control socket */
 	unsigned mbufs;
+	bool offloads; /* offer checksum/TSO offloads on the vhost ports */
+	unsigned
+	    idle_us; /* 0: busy polling; else sleep this long after VSW_IDLE_POLLS empty passes */
 };
 
 struct vsw_worker {
@@ -92,6 +109,8 @@ struct vsw_worker {
 	/* Switch mode: per-destination staging for one rx burst. */
 	struct rte_mbuf *out[VSW_MAX_PORTS][VSW_BURST];
 	uint16_t nr_out[VSW_MAX_PORTS];
+	struct rte_gso_ctx gso;		     /* software segmentation (offload.c) */
+	struct rte_mbuf *segs[VSW_GSO_SEGS]; /* one frame's segments */
 };
 
 struct vsw {
@@ -122,6 +141,23 @@ bool vsw_port_up(const struct vsw_port *p);
 
 /* fwd.c */
 int vsw_worker_main(void *arg);
+
+/* offload.c */
+int vsw_offload_parse(struct rte_mbuf *m);
+int vsw_offload_complete(struct vsw_worker *w, struct rte_mbuf *m, struct rte_mbuf **out);
+void vsw_offload_gso_init(struct vsw_worker *w);
+
+/*
+ * Does the frame ask its receiver for an offload? rte_vhost (with
+ * RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS) marks a partial checksum with
+ * RX_L4_CKSUM_NONE and a TSO frame with RX_LRO; ethdevs are not configured
+ * for either. One test per frame on the fast path.
+ */
+static inline bool vsw_offload_wanted(const struct rte_mbuf *m)
+{
+	return (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE ||
+	       (m->ol_flags & RTE_MBUF_F_RX_LRO);
+}
 
 /* stats.c */
 void vsw_stats_sum(const struct vsw *v, unsigned port, struct vsw_counters *out);

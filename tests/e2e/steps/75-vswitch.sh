@@ -16,6 +16,14 @@
 # the vCPUs leave (a guest waiting for a packet halts). Pinning it to a CPU
 # of its own would leave one CPU for two vCPUs and two VMM event loops.
 # E2E_APPEND=e2e_vsw_nice=N sets another niceness (for comparisons).
+#
+# Offloads (default on; E2E_APPEND=e2e_vsw_offloads=off for comparisons):
+# both guests negotiate CSUM, GUEST_CSUM, HOST_TSO4 and GUEST_TSO4 (read
+# from the virtio device's features in L2), so B's TCP frames cross the
+# switch as TSO frames (its rx_tso counter) with partial checksums, and
+# A's receive path gets them whole. E2E_APPEND=e2e_vsw_idle_us=N passes
+# --idle-us N. The switch's CPU time while idle (3 s before the guests
+# start) and over the whole run is reported (switch_idle_cpu, switch_cpu).
 need_kvm
 VSW=/usr/bin/sluice-vswitch
 [ -x $VSW ] || fail "sluice-vswitch is not in the virtual host (build without libdpdk-dev?)"
@@ -32,10 +40,15 @@ mkdir -p $D
 mkdir -p /var/run
 NICE=$(e2e_arg e2e_vsw_nice)
 NICE=${NICE:-19}
+OFFLOADS=$(e2e_arg e2e_vsw_offloads)
+OFFLOADS=${OFFLOADS:-on}
+IDLE_US=$(e2e_arg e2e_vsw_idle_us)
+IDLE_US=${IDLE_US:-0}
 sh -c 'renice -n "$0" -p $$ >/dev/null && exec "$@"' "$NICE" $VSW \
 	--no-huge -m 256 --file-prefix vsw --no-pci --no-telemetry --lcores '0@(0-1),1@(0-1)' \
 	--log-level=lib.eal:warning -- \
 	--mode switch --vhost $S0 --vhost $S1 --ctl $CTL --stats 10 --mbufs 8191 \
+	--offloads "$OFFLOADS" --idle-us "$IDLE_US" \
 	>$D/vsw.out 2>$D/vsw.err &
 vsw=$!
 # A failing step must not leave a busy-polling switch behind for the next one.
@@ -49,13 +62,19 @@ until [ -S $S0 ] && [ -S $S1 ] && [ -S $CTL ]; do
 	i=$((i + 1))
 done
 result switch_start_s "$(elapsed "$start")"
+# CPU seconds the switch used (all its threads): utime + stime.
+cpu_s() { awk -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" '{ printf "%.2f", ($14 + $15) / hz }' /proc/$vsw/stat; }
+c0=$(cpu_s)
+sleep 3
+c1=$(cpu_s)
+result switch_idle_cpu "$(echo "$c1 $c0" | awk '{ printf "%.2f s in 3 s idle", $1 - $2 }')"
 
 # l2 NAME SOCKET MAC IP PEER ROLE: one L2 under sluice, in the background.
 l2() {
 	(
 		timeout 150 sluice run --kernel /l2/vmlinuz --initrd /l2/initrd.cpio \
 			--memory 256M --cpus 1 --net "vhost_user=$2,mac=$3" \
-			--cmdline "console=ttyS0 quiet panic=-1 l2mods=1 l2=vnet l2ip=$4 l2peer=$5 l2xfer=$6 l2xferbytes=$BYTES $L2_EXTRA" \
+			--cmdline "console=ttyS0 quiet panic=-1 l2mods=1 l2=vnet l2ip=$4 l2peer=$5 l2xfer=$6 l2xferbytes=$BYTES l2run=cat+/sys/class/net/eth0/device/features $L2_EXTRA" \
 			</dev/null >$D/$1.out 2>$D/$1.err
 		echo $? >$D/$1.rc
 	) &
@@ -74,6 +93,7 @@ while kill -0 $pa 2>/dev/null || kill -0 $pb 2>/dev/null; do
 done
 result boot_to_exit_s "$(elapsed "$start")"
 $VSW query $CTL stats >$D/stats.after 2>&1
+cpu_run=$(echo "$(cpu_s) $c1 $(elapsed "$start")" | awk '{ printf "%.1f s of %.1f s", $1 - $2, $3 }')
 kill -TERM $vsw
 i=0
 while kill -0 $vsw 2>/dev/null && [ $i -lt 100 ]; do
@@ -132,15 +152,43 @@ field() { # PORT FIELD
 }
 p0rx=$(field 0 rx) p0tx=$(field 0 tx) p1rx=$(field 1 rx) p1tx=$(field 1 tx)
 [ -n "$p0rx" ] && [ -n "$p1rx" ] || fail "switch: no counters: $(cat $D/stats.after)"
-[ "$p1rx" -ge 5793 ] || fail "switch: port 1 (b) rx=$p1rx, expected >= 5793 frames for 8 MiB"
-[ "$p0tx" -ge 5793 ] || fail "switch: port 0 (a) tx=$p0tx, expected >= 5793 frames for 8 MiB"
-[ "$p0rx" -ge 100 ] || fail "switch: port 0 (a) rx=$p0rx, expected a's ACKs and pings"
-[ "$p1tx" -ge 100 ] || fail "switch: port 1 (b) tx=$p1tx, expected a's ACKs and pings"
+# The guests' negotiated virtio features (a string of bits, bit 0 first):
+# CSUM 0, GUEST_CSUM 1, GUEST_TSO4 7, HOST_TSO4 11.
+for n in a b; do
+	f=$(sed -n 's/^L2 OUT \([01]\{32,\}\)$/\1/p' $D/$n.txt)
+	[ -n "$f" ] || fail "L2 $n: no virtio features line"
+	ol="${f:0:1}${f:1:1}${f:7:1}${f:11:1}"
+	if [ "$OFFLOADS" = on ]; then
+		[ "$ol" = 1111 ] || fail "L2 $n: CSUM/GUEST_CSUM/GUEST_TSO4/HOST_TSO4 = $ol, expected 1111"
+	else
+		[ "$ol" = 0000 ] || fail "L2 $n: CSUM/GUEST_CSUM/GUEST_TSO4/HOST_TSO4 = $ol with --offloads off"
+	fi
+	eval "feat_$n=$ol"
+done
+p1tso=$(field 1 rx_tso)
+# a's ACKs: A's GRO (and, with offloads, B's TSO) coalesce segments and A
+# acknowledges per coalesced frame: 86 ACKs seen for 5800 segments.
+MIN_ACKS=20
+if [ "$OFFLOADS" = on ]; then
+	# TSO frames: far fewer than the 5793 MSS-sized segments 8 MiB needs.
+	[ "${p1tso:-0}" -ge 1 ] || fail "switch: port 1 (b) rx_tso=$p1tso, expected TSO frames from b"
+	[ "$(field 0 sw_csum)$(field 1 sw_csum)" = 00 ] ||
+		fail "switch: completed checksums in software between two offload-capable guests"
+else
+	[ "$p1rx" -ge 5793 ] || fail "switch: port 1 (b) rx=$p1rx, expected >= 5793 frames for 8 MiB"
+	[ "$p0tx" -ge 5793 ] || fail "switch: port 0 (a) tx=$p0tx, expected >= 5793 frames for 8 MiB"
+fi
+[ "$(field 0 drop_offload)$(field 1 drop_offload)" = 00 ] || fail "switch: offload drops"
+[ "$p0rx" -ge "$MIN_ACKS" ] || fail "switch: port 0 (a) rx=$p0rx, expected a's ACKs and pings"
+[ "$p1tx" -ge "$MIN_ACKS" ] || fail "switch: port 1 (b) tx=$p1tx, expected a's ACKs and pings"
 [ "$vst" = 0 ] || fail "sluice-vswitch exited with status $vst on SIGTERM, expected 0"
 for s in $S0 $S1 $CTL; do
 	[ -e $s ] && fail "sluice-vswitch left $s behind"
 done
 result switch_nice "$NICE"
+result switch_offloads "$OFFLOADS (L2 csum/guest_csum/guest_tso4/host_tso4: a=$feat_a b=$feat_b)"
+result switch_idle_us "$IDLE_US"
+result switch_cpu "$cpu_run"
 result a_to_b_ping "$(sed -n 's/^L2 VNET_PING 0 //p' $D/a.txt)"
 result b_to_a_ping "$(sed -n 's/^L2 VNET_PING 0 //p' $D/b.txt)"
 result b_to_a "$(sed -n 's/^L2 VNET_RX tcpxfer recv //p' $D/a.txt) md5=$got"
