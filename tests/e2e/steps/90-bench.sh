@@ -32,7 +32,11 @@ timed() {
 		esac
 	done
 	end=$(uptime_s)
-	[ -s /tmp/bench.init ] || { cat /tmp/bench.err; fail "$name: L2 did not reach /init"; }
+	if ! [ -s /tmp/bench.init ]; then
+		cat /tmp/bench.err
+		echo "$name: L2 did not reach /init" >/tmp/run.why
+		return 1
+	fi
 	init=$(awk "BEGIN { printf \"%.2f\", $(cat /tmp/bench.init) - $start }")
 	total=$(awk "BEGIN { printf \"%.2f\", $end - $start }")
 	echo "$init $total" >>/tmp/bench.$name
@@ -53,10 +57,10 @@ thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
 old_thp=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
 echo advise >$thp
 for i in $(seq $RUNS); do
-	timed sluice_default $SLUICE "$APPEND" --memory 256M
-	timed qemu_default $QEMU -append "$APPEND"
-	timed sluice_vmlinux sluice run --kernel /l2/vmlinux $SLUICE_ARGS "$APPEND" --memory 256M
-	timed qemu_vmlinux qemu-system-x86_64 -kernel /l2/vmlinux $QEMU_ARGS -append "$APPEND"
+	twice timed sluice_default $SLUICE "$APPEND" --memory 256M
+	twice timed qemu_default $QEMU -append "$APPEND"
+	twice timed sluice_vmlinux sluice run --kernel /l2/vmlinux $SLUICE_ARGS "$APPEND" --memory 256M
+	twice timed qemu_vmlinux qemu-system-x86_64 -kernel /l2/vmlinux $QEMU_ARGS -append "$APPEND"
 done
 echo "$old_thp" >$thp
 
@@ -66,8 +70,8 @@ if [ "$(e2e_arg e2e_bench_hugetlb)" = 1 ]; then
 	echo 140 >/proc/sys/vm/nr_hugepages
 	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 130 ] || fail "could not reserve huge pages"
 	for i in $(seq $RUNS); do
-		timed sluice_hugetlb $SLUICE "$APPEND" --memory size=256M,hugepages=on
-		timed qemu_hugetlb $QEMU -mem-path /dev/hugepages -append "$APPEND"
+		twice timed sluice_hugetlb $SLUICE "$APPEND" --memory size=256M,hugepages=on
+		twice timed qemu_hugetlb $QEMU -mem-path /dev/hugepages -append "$APPEND"
 	done
 	echo 0 >/proc/sys/vm/nr_hugepages
 fi

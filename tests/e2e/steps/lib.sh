@@ -47,6 +47,18 @@ stamped() {
 	tr -d '\r' <"$_out" >"$_out.tmp" && mv "$_out.tmp" "$_out"
 }
 
+# twice FN NAME ARGS...: one benchmark run (FN returns 1 and writes why to
+# /tmp/run.why when the run did not complete) that may fail once: a nested L2
+# under TCG now and then resets in early boot (seen under the QEMU peer, which
+# then exits 0 with no output). The retry is a result line of its own; a
+# second failure fails the step.
+twice() {
+	"$@" && return 0
+	echo "$2: run again after: $(cat /tmp/run.why 2>/dev/null)"
+	result "retried_$2" 1
+	"$@" || fail "$2: failed twice: $(cat /tmp/run.why 2>/dev/null)"
+}
+
 # stamp_of OUT TEXT: the uptime stamp of the first line of OUT containing TEXT.
 stamp_of() {
 	awk -v k="$2" 'index($0, k) { print $1; exit }' "$1"
