@@ -746,7 +746,6 @@ static int play_offload_tx(struct evil *e, const struct evil_scenario *s)
 	uint64_t one = 1;
 	int ret;
 
-	(void)s;
 	if ((env_mac && parse_mac(env_mac, dmac)) || (env_ip && parse_ip(env_ip, dip))) {
 		fprintf(stderr, "evil: bad EVIL_DST_MAC or EVIL_DST_IP\n");
 		return -EINVAL;
@@ -766,6 +765,17 @@ static int play_offload_tx(struct evil *e, const struct evil_scenario *s)
 						     : 500,
 					    i == 1 ? 1000 : 0, 1000 + i * 100000);
 		avail[2 + i] = (uint16_t)i;
+	}
+	if (s->arg) {
+		/* Hostile headers on the same frames: a checksum start past the
+		 * frame, a TSO frame with MSS 0, a checksum field past the frame. */
+		struct vnet_hdr *h0 = (struct vnet_hdr *)(e->mem + desc[0].addr);
+		struct vnet_hdr *h1 = (struct vnet_hdr *)(e->mem + desc[1].addr);
+		struct vnet_hdr *h2 = (struct vnet_hdr *)(e->mem + desc[2].addr);
+
+		h0->csum_start = 4000;
+		h1->gso_size = 0;
+		h2->csum_offset = 0xfff0;
 	}
 	__atomic_store_n(&avail[1], (uint16_t)3, __ATOMIC_RELEASE);
 	if (write(e->kick[1], &one, sizeof(one)) < 0)
@@ -817,6 +827,9 @@ static const struct evil_scenario scenarios[] = {
      play_valid_used_past_end, 0},
     {"valid-offload-tx", "a working device sending partial-checksum and TSO frames",
      play_offload_tx, 0},
+    {"valid-offload-hostile",
+     "the same frames with a checksum start and a checksum field past the frame and MSS 0",
+     play_offload_tx, 1},
 };
 
 /* Did the backend hang up on us (within EVIL_EOF_WAIT_MS)? */
