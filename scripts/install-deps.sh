@@ -8,6 +8,8 @@ pkgs=(
   valgrind time qemu-system-x86           # benchmarks: callgrind, peak RSS, QEMU as the peer
   linux-image-amd64 busybox-static cpio kmod bc perl pciutils nvme-cli  # tests/e2e: the virtual host
   e2fsprogs iproute2                      # tests/e2e: ext4 images (mke2fs, debugfs, e2fsck), TAP devices
+  stress-ng                               # tests/e2e: the memory-bound L2 workload of the bench step
+  procps                                  # tests/e2e: pgrep for the integration tests in the virtual host
   dpdk dpdk-dev libdpdk-dev               # sluice-vswitch (rte_vhost) and dpdk-testpmd, its test peer
 )
 missing=()

@@ -36,7 +36,7 @@ run_suite() { # name builddir "meson test args" setup-args...
 # guests, nested KVM, IOMMU and SR-IOV inside QEMU/TCG.
 run_suite plain build ""
 # The virtual host's step results and measurements, for the CI log.
-[ -f build/e2e/summary.txt ] && cat build/e2e/summary.txt
+cat build/e2e/summary.txt build/e2e/summary-bench.txt 2>/dev/null
 # The sanitizer build repeats unit and integration tests, not the slow e2e.
 run_suite asan build-asan "--no-suite e2e" -Db_sanitize=address,undefined -Db_lundef=false
 
@@ -52,9 +52,11 @@ if CC=clang meson setup build-fuzz -Dfuzz=true -Dguests=false -Db_sanitize=addre
       # for the policy parser.
       case $name in
         fuzz_boot) cp build/tests/guests/*.bin build/tests/guests/*.bzImage \
-                     build/tests/guests/pvh.elf "$corpus"/ 2>/dev/null ;;
+                     build/tests/guests/pvh.elf build/tests/guests/multiboot_low.elf \
+                     "$corpus"/ 2>/dev/null ;;
         fuzz_cpu_policy) cp tests/fuzz/corpus/cpu_policy/* "$corpus"/ 2>/dev/null ;;
         fuzz_vhost_user_msg) cp tests/fuzz/corpus/vhost_user_msg/* "$corpus"/ 2>/dev/null ;;
+        fuzz_options) cp tests/fuzz/corpus/options/* "$corpus"/ 2>/dev/null ;;
       esac
       if "$f" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=65536 -print_final_stats=1 \
            "$corpus" >"/tmp/sluice-$name.log" 2>&1; then

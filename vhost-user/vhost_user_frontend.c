@@ -23,12 +23,14 @@ int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *path, b
 			     unsigned max_vrings)
 {
 	memset(fe, 0, sizeof(*fe));
+	log_dev_init(&fe->log, "vhost-user %s", path);
 	fe->listen_fd = -1;
 	fe->conn.fd = -1;
 	fe->inflight.fd = -1;
 	fe->server = server;
 	fe->max_vrings = max_vrings;
 	fe->reply_timeout_ms = VHOST_USER_FRONTEND_REPLY_TIMEOUT_MS;
+	/* Until the path is known to fit, lines spell it out rather than use fe->log. */
 	if (max_vrings == 0 || max_vrings > VHOST_USER_MAX_VRINGS) {
 		log_err("vhost-user %s: %u vrings out of 1..%u", path, max_vrings,
 			VHOST_USER_MAX_VRINGS);
@@ -80,7 +82,7 @@ int vhost_user_frontend_attach(struct vhost_user_frontend *fe, int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		int ret = -errno;
 
-		log_err("vhost-user %s: O_NONBLOCK: %s", fe->path, strerror(errno));
+		log_dev_err(&fe->log, "O_NONBLOCK: %s", strerror(errno));
 		return ret;
 	}
 	vhost_user_conn_init(&fe->conn, fd, VHOST_USER_BACKEND_REPLY, fe->max_vrings, fe->path);
@@ -111,7 +113,7 @@ void vhost_user_frontend_fail(struct vhost_user_frontend *fe, const char *why)
 	if (!fe->connected)
 		return;
 	if (why)
-		log_err("vhost-user %s: %s; closing the connection", fe->path, why);
+		log_dev_err(&fe->log, "%s; closing the connection", why);
 	/* The backend sees EOF now; the fd stays until vhost_user_frontend_close(). */
 	shutdown(fe->conn.fd, SHUT_RDWR);
 	fe->connected = false;
@@ -216,8 +218,8 @@ static int fe_call_fds(struct vhost_user_frontend *fe, struct vhost_user_msg *ms
 	if (ack && r.payload.u64 != 0) {
 		if (reply_fds)
 			vhost_user_close_fds(rfds, nr_rfds);
-		log_err("vhost-user %s: backend refused %s (status %llu)", fe->path,
-			req_name(msg->hdr.request), (unsigned long long)r.payload.u64);
+		log_dev_err(&fe->log, "backend refused %s (status %llu)",
+			    req_name(msg->hdr.request), (unsigned long long)r.payload.u64);
 		return -EIO;
 	}
 	if (reply)
@@ -301,10 +303,11 @@ int vhost_user_frontend_handshake(struct vhost_user_frontend *fe, uint64_t want_
 	fe->features = features;
 	fe->protocol_features = proto;
 	fe->queue_num = (unsigned)qnum;
-	log_debug("vhost-user %s: backend features 0x%llx, protocol features 0x%llx of 0x%llx, "
-		  "%u queues",
-		  fe->path, (unsigned long long)features, (unsigned long long)proto,
-		  (unsigned long long)offered, fe->queue_num);
+	log_dev_debug(&fe->log,
+		      "backend features 0x%llx, protocol features 0x%llx of 0x%llx, "
+		      "%u queues",
+		      (unsigned long long)features, (unsigned long long)proto,
+		      (unsigned long long)offered, fe->queue_num);
 	return 0;
 }
 
@@ -320,7 +323,7 @@ int vhost_user_frontend_set_mem_table(struct vhost_user_frontend *fe,
 	char why[128];
 
 	if (vhost_user_mem_table_check(mem, why, sizeof(why))) {
-		log_err("vhost-user %s: refusing to send a bad memory table: %s", fe->path, why);
+		log_dev_err(&fe->log, "refusing to send a bad memory table: %s", why);
 		return -EINVAL;
 	}
 	m = fe_msg(VHOST_USER_SET_MEM_TABLE,
@@ -333,7 +336,7 @@ int vhost_user_frontend_set_mem_table(struct vhost_user_frontend *fe,
 static int vring_idx_ok(struct vhost_user_frontend *fe, unsigned idx)
 {
 	if (idx >= fe->max_vrings) {
-		log_err("vhost-user %s: vring %u out of range", fe->path, idx);
+		log_dev_err(&fe->log, "vring %u out of range", idx);
 		return -EINVAL;
 	}
 	return 0;
@@ -507,8 +510,8 @@ static int fe_get_inflight(struct vhost_user_frontend *fe, unsigned num_queues, 
 	a.queue_size = (uint16_t)queue_size;
 	inflight_release(&fe->inflight);
 	fe->inflight = a;
-	log_debug("vhost-user %s: inflight area of 0x%llx bytes for %u queues of %u", fe->path,
-		  (unsigned long long)a.size, num_queues, queue_size);
+	log_dev_debug(&fe->log, "inflight area of 0x%llx bytes for %u queues of %u",
+		      (unsigned long long)a.size, num_queues, queue_size);
 	return 0;
 }
 
@@ -523,8 +526,8 @@ int vhost_user_frontend_inflight_start(struct vhost_user_frontend *fe, unsigned 
 		return 0;
 	if (num_queues == 0 || num_queues > fe->max_vrings || queue_size == 0 ||
 	    queue_size > VHOST_USER_MAX_QUEUE_SIZE || (queue_size & (queue_size - 1))) {
-		log_err("vhost-user %s: inflight geometry %u queues of %u out of range", fe->path,
-			num_queues, queue_size);
+		log_dev_err(&fe->log, "inflight geometry %u queues of %u out of range", num_queues,
+			    queue_size);
 		return -EINVAL;
 	}
 	if ((!a->map || a->num_queues != num_queues || a->queue_size != queue_size) &&
@@ -574,8 +577,8 @@ void vhost_user_frontend_inflight_reset(struct vhost_user_frontend *fe)
 	if (!a->map || !(ret = inflight_zero(a->fd, a->offset, a->size)))
 		return;
 	/* Stale entries must not be resubmitted: without a zeroed area, ask anew. */
-	log_warn("vhost-user %s: cannot zero the inflight area (%s); it will be asked for again",
-		 fe->path, strerror(-ret));
+	log_dev_warn(&fe->log, "cannot zero the inflight area (%s); it will be asked for again",
+		     strerror(-ret));
 	inflight_release(a);
 }
 
@@ -593,7 +596,7 @@ int vhost_user_frontend_poll(struct vhost_user_frontend *fe)
 	if (ret == -EAGAIN)
 		return 0;
 	if (ret == -ECONNRESET) {
-		log_warn("vhost-user %s: backend disconnected", fe->path);
+		log_dev_warn(&fe->log, "backend disconnected");
 		vhost_user_frontend_fail(fe, NULL);
 		return ret;
 	}

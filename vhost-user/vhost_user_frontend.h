@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "vhost_user_sock.h"
 
 #define VHOST_USER_FRONTEND_REPLY_TIMEOUT_MS 5000
@@ -46,9 +47,10 @@ struct vhost_user_inflight_area {
 };
 
 struct vhost_user_frontend {
-	char path[108]; /* sockaddr_un.sun_path */
-	bool server;	/* we listen, the backend connects */
-	int listen_fd;	/* server mode, else -1 */
+	char path[108];	    /* sockaddr_un.sun_path */
+	struct log_dev log; /* "vhost-user PATH" */
+	bool server;	    /* we listen, the backend connects */
+	int listen_fd;	    /* server mode, else -1 */
 	unsigned max_vrings;
 	int reply_timeout_ms;
 

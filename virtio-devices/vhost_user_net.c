@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "vhost_user_net.h"
 #include "log.h"
+#include "pci.h"
 #include "virtio.h"
 
 #include <errno.h>
@@ -11,8 +12,6 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-
-#define PCI_CLASS_NETWORK_ETHERNET 0x020000
 
 #define F(bit) VIRTIO_FEATURE(VIRTIO_NET_F_##bit)
 #define VUN_RING_BITS                                                                              \
@@ -52,7 +51,7 @@ static void vun_link(struct vhost_user_net *net, bool up)
 	if (net->config[VIRTIO_NET_CFG_STATUS] == status)
 		return;
 	net->config[VIRTIO_NET_CFG_STATUS] = status;
-	log_info("vhost-user-net %s: link %s", net->fe.path, up ? "up" : "down");
+	log_dev_info(&net->log, "link %s", up ? "up" : "down");
 	if (net->vdev.status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_pci_config_changed(&net->vdev);
 }
@@ -75,19 +74,67 @@ static int vun_kick_fd(struct vhost_user_net *net, unsigned q)
 /* Guest RAM as the backend maps it: every region of the memfd, at our own addresses. */
 static void vun_mem_table(struct vhost_user_net *net, struct vhost_user_memory *m, int *fds)
 {
-	memset(m, 0, sizeof(*m));
-	for (unsigned i = 0; i < net->mem->nr_regions && i < VHOST_USER_MAX_REGIONS; i++) {
-		const struct guest_mem_region *r = &net->mem->regions[i];
+	pthread_mutex_lock(&net->ram_lock);
+	*m = net->ram;
+	memcpy(fds, net->ram_fds, sizeof(net->ram_fds));
+	pthread_mutex_unlock(&net->ram_lock);
+}
 
-		m->regions[i] = (struct vhost_user_mem_region){
-		    .guest_phys_addr = r->gpa,
+static struct vhost_user_net *vun_of_listener(struct dma_listener *l)
+{
+	return (struct vhost_user_net *)((char *)l - offsetof(struct vhost_user_net, ram_listener));
+}
+
+/* The DMA space maps guest RAM (for the identity space: each region, at registration). */
+static int vun_ram_map(struct dma_listener *l, const struct dma_region *r)
+{
+	struct vhost_user_net *net = vun_of_listener(l);
+	int ret = 0;
+
+	/* The backend maps guest memory by fd: it could not map private (anonymous) memory. */
+	if (r->fd < 0) {
+		log_dev_err(&net->log,
+			    "guest RAM is anonymous memory without an fd, which the backend "
+			    "cannot map (it needs a memfd: --memory size=SIZE,shared=on)");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&net->ram_lock);
+	if (net->ram.nregions == VHOST_USER_MAX_REGIONS) {
+		log_dev_err(&net->log, "guest RAM has more than %d regions, vhost-user takes %d",
+			    VHOST_USER_MAX_REGIONS, VHOST_USER_MAX_REGIONS);
+		ret = -EINVAL;
+	} else {
+		net->ram_fds[net->ram.nregions] = r->fd;
+		net->ram.regions[net->ram.nregions++] = (struct vhost_user_mem_region){
+		    .guest_phys_addr = r->iova,
 		    .memory_size = r->size,
 		    .userspace_addr = (uint64_t)(uintptr_t)r->hva,
 		    .mmap_offset = r->fd_offset,
 		};
-		fds[i] = net->mem->fd;
-		m->nregions++;
 	}
+	pthread_mutex_unlock(&net->ram_lock);
+	return ret;
+}
+
+/* Regions the unmap touches leave the table whole: vhost-user shares whole regions. */
+static void vun_ram_unmap(struct dma_listener *l, uint64_t iova, uint64_t size)
+{
+	struct vhost_user_net *net = vun_of_listener(l);
+	struct vhost_user_memory *m = &net->ram;
+
+	pthread_mutex_lock(&net->ram_lock);
+	for (unsigned i = 0; i < m->nregions;) {
+		uint64_t gpa = m->regions[i].guest_phys_addr, len = m->regions[i].memory_size;
+
+		if (size && len && (gpa >= iova ? gpa - iova < size : iova - gpa < len)) {
+			m->nregions--;
+			m->regions[i] = m->regions[m->nregions];
+			net->ram_fds[i] = net->ram_fds[m->nregions];
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&net->ram_lock);
 }
 
 static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_memory *mem,
@@ -99,17 +146,18 @@ static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_m
 	uint64_t dlen = vhost_user_split_desc_size(vq->size);
 	uint64_t alen = vhost_user_split_avail_size(vq->size, event_idx);
 	uint64_t ulen = vhost_user_split_used_size(vq->size, event_idx);
-	void *desc = guest_mem_ptr(net->mem, vq->desc, dlen);
-	void *avail = guest_mem_ptr(net->mem, vq->avail, alen);
-	void *used = guest_mem_ptr(net->mem, vq->used, ulen);
+	/* The backend gets host addresses: translated here, the backend never sees IOVAs. */
+	void *desc = dma_ptr(net->dma, vq->desc, dlen, DMA_TO_DEVICE);
+	void *avail = dma_ptr(net->dma, vq->avail, alen, DMA_TO_DEVICE);
+	void *used = dma_ptr(net->dma, vq->used, ulen, DMA_FROM_DEVICE);
 	struct vhost_user_vring_addr addr;
 	uint16_t used_idx;
 	char why[160];
 	int ret;
 
 	/* The transport checked them at enable; the rings cannot move while enabled. */
-	if (!desc || !avail || !used || guest_mem_read(net->mem, vq->used + 2, &used_idx, 2)) {
-		log_err("vhost-user-net %s: queue %u rings are not in guest RAM", fe->path, q);
+	if (!desc || !avail || !used || dma_read(net->dma, vq->used + 2, &used_idx, 2)) {
+		log_dev_err(&net->log, "queue %u rings are not in guest RAM", q);
 		return -EFAULT;
 	}
 	addr = (struct vhost_user_vring_addr){
@@ -119,7 +167,7 @@ static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_m
 	    .used_user_addr = (uint64_t)(uintptr_t)used,
 	};
 	if (vhost_user_vring_addr_check(mem, &addr, vq->size, event_idx, why, sizeof(why))) {
-		log_err("vhost-user-net %s: %s", fe->path, why);
+		log_dev_err(&net->log, "%s", why);
 		return -EFAULT;
 	}
 	/*
@@ -214,17 +262,15 @@ static int vun_connected(struct vhost_user_net *net)
 	need = (net->active ? net->vdev.driver_features : net->vdev.device_features) &
 	       net->backend_features & VUN_BACKEND_BITS;
 	if ((fe->features & need) != need) {
-		log_err(
-		    "vhost-user-net %s: the backend lacks features 0x%llx the guest was offered",
-		    fe->path, (unsigned long long)(need & ~fe->features));
+		log_dev_err(&net->log, "the backend lacks features 0x%llx the guest was offered",
+			    (unsigned long long)(need & ~fe->features));
 		ret = -ENOTSUP;
 		goto refuse;
 	}
 	if (net->max_pairs > 1 &&
 	    (!(fe->protocol_features & VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_MQ)) ||
 	     fe->queue_num < net->max_pairs)) {
-		log_err("vhost-user-net %s: the backend does not serve %u queue pairs", fe->path,
-			net->max_pairs);
+		log_dev_err(&net->log, "the backend does not serve %u queue pairs", net->max_pairs);
 		ret = -ENOTSUP;
 		goto refuse;
 	}
@@ -233,9 +279,8 @@ static int vun_connected(struct vhost_user_net *net)
 			goto refuse;
 		net->watched_fd = fe->conn.fd;
 	}
-	log_info("vhost-user-net %s: backend connected (features 0x%llx, protocol 0x%llx)",
-		 fe->path, (unsigned long long)fe->features,
-		 (unsigned long long)fe->protocol_features);
+	log_dev_info(&net->log, "backend connected (features 0x%llx, protocol 0x%llx)",
+		     (unsigned long long)fe->features, (unsigned long long)fe->protocol_features);
 	if (net->active)
 		return vun_start(net);
 	vun_link(net, true);
@@ -279,10 +324,9 @@ static void vun_on_sock(void *opaque, int fd, uint32_t events)
 	net->watched_fd = -1;
 	vhost_user_frontend_close(fe);
 	if (!fe->server)
-		log_info("vhost-user-net %s: reconnecting every %d ms", fe->path,
-			 VHOST_USER_NET_RECONNECT_MS);
+		log_dev_info(&net->log, "reconnecting every %d ms", VHOST_USER_NET_RECONNECT_MS);
 	else
-		log_info("vhost-user-net %s: waiting for the backend to connect again", fe->path);
+		log_dev_info(&net->log, "waiting for the backend to connect again");
 	vun_arm_timer(net, true);
 	pthread_mutex_unlock(&net->vdev.lock);
 }
@@ -314,7 +358,7 @@ static void vun_on_listen(void *opaque, int fd, uint32_t events)
 		if (vhost_user_frontend_connect(&net->fe) == 0)
 			vun_connected(net);
 	} else if ((extra = vhost_user_accept(fd, true)) >= 0) {
-		log_warn("vhost-user-net %s: a second backend connected; refused", net->fe.path);
+		log_dev_warn(&net->log, "a second backend connected; refused");
 		close(extra);
 	}
 	pthread_mutex_unlock(&net->vdev.lock);
@@ -370,7 +414,7 @@ static void vun_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 	/* Queue 2 is rx1 here: the backend has rx1_kick_fd as its kick. */
 	if (q == 2 && net->max_pairs > 1 && vun_mq(net) &&
 	    write(net->rx1_kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("vhost-user-net %s: rx1 kick: %s", net->fe.path, strerror(errno));
+		log_dev_warn(&net->log, "rx1 kick: %s", strerror(errno));
 }
 
 static int vun_activate(struct vhost_user_net *net)
@@ -408,12 +452,10 @@ static void vun_queue_vector_changed(struct virtio_pci_dev *vdev, unsigned q)
 		vun_lost(net);
 }
 
-static const struct virtio_device_ops vun_ops_template = {
+static const struct virtio_device_ops vun_ops = {
     .name = "vhost-user-net",
     .device_id = VIRTIO_ID_NET,
     .class_code = PCI_CLASS_NETWORK_ETHERNET,
-    .queue_max_size = VHOST_USER_NET_QUEUE_SIZE,
-    .config_size = VIRTIO_NET_CFG_SIZE,
     .queue_notify = vun_queue_notify,
     .reset = vun_reset,
     .activate = vun_activate_cb,
@@ -490,7 +532,7 @@ static int vun_init_fds(struct vhost_user_net *net)
 	return 0;
 err_errno:
 	ret = -errno;
-	log_err("vhost-user-net %s: %s", fe->path, strerror(errno));
+	log_dev_err(&net->log, "%s", strerror(errno));
 	return ret;
 }
 
@@ -514,53 +556,65 @@ static void vun_free_fds(struct vhost_user_net *net)
 	net->timer_fd = net->rx1_kick_fd = -1;
 }
 
-int vhost_user_net_init(struct vhost_user_net *net, const struct vm_net_config *cfg,
-			struct guest_mem *mem, struct evloop *loop, struct gsi_router *router,
-			int vm_fd)
+int vhost_user_net_init(struct vhost_user_net *net, const struct virtio_net_conf *cfg,
+			const struct virtio_env *env)
 {
 	struct vhost_user_frontend *fe = &net->fe;
 	unsigned pairs = cfg->num_queue_pairs;
+	struct virtio_pci_params params = {
+	    .nr_queues = 2 * pairs + 1,
+	    .queue_max_size = VHOST_USER_NET_QUEUE_SIZE,
+	    .config_size = VIRTIO_NET_CFG_SIZE,
+	};
 	uint64_t bf;
 	int ret;
 
 	memset(net, 0, sizeof(*net));
+	log_dev_init(&net->log, "vhost-user-net %s", cfg->vhost_user);
 	net->timer_fd = net->rx1_kick_fd = net->watched_fd = -1;
 	fe->conn.fd = fe->listen_fd = -1;
-	if (!pairs || pairs > VM_NET_MAX_QUEUE_PAIRS) {
-		log_err("vhost-user-net %s: num_queues %u out of 1..%d", cfg->vhost_user, pairs,
-			VM_NET_MAX_QUEUE_PAIRS);
+	if (!pairs || pairs > VIRTIO_NET_MAX_QUEUE_PAIRS) {
+		log_dev_err(&net->log, "num_queues %u out of 1..%d", pairs,
+			    VIRTIO_NET_MAX_QUEUE_PAIRS);
 		return -EINVAL;
 	}
-	if (mem->nr_regions > VHOST_USER_MAX_REGIONS) {
-		log_err("vhost-user-net: guest RAM has %u regions, vhost-user takes %d",
-			mem->nr_regions, VHOST_USER_MAX_REGIONS);
-		return -EINVAL;
+	net->ctrl.log = net->log; /* the control queue speaks for the device */
+	if ((ret = -pthread_mutex_init(&net->ram_lock, NULL))) {
+		log_dev_err(&net->log, "mutex init failed");
+		return ret;
 	}
-	net->mem = mem;
-	net->loop = loop;
+	/*
+	 * Before any contact with the backend: guest RAM must be shareable (an
+	 * fd per region) and fit a memory table.
+	 */
+	net->dma = env->dma;
+	net->ram_listener.map = vun_ram_map;
+	net->ram_listener.unmap = vun_ram_unmap;
+	if ((ret = dma_listener_register(net->dma, &net->ram_listener))) {
+		pthread_mutex_destroy(&net->ram_lock);
+		return ret;
+	}
+	net->loop = env->loop;
 	net->max_pairs = pairs;
 	net->cur_pairs = 1;
-	snprintf(net->ctrl.name, sizeof(net->ctrl.name), "vhost-user-net %s", cfg->vhost_user);
 	net->ctrl.max_pairs = pairs;
 	net->ctrl.set_pairs = vun_ctrl_set_pairs;
 	net->ctrl.opaque = net;
 	if ((ret =
 		 vhost_user_frontend_init(fe, cfg->vhost_user, cfg->vhost_user_server, 2 * pairs)))
-		return ret;
+		goto err_ram;
 	if ((ret = vun_first_connect(net)) ||
 	    (ret = vhost_user_frontend_handshake(fe, VUN_PROTOCOL)))
 		goto err_fe;
 	bf = fe->features;
 	if (!(bf & VIRTIO_FEATURE(VIRTIO_F_VERSION_1))) {
-		log_err("vhost-user-net %s: the backend does not offer VIRTIO_F_VERSION_1",
-			fe->path);
+		log_dev_err(&net->log, "the backend does not offer VIRTIO_F_VERSION_1");
 		ret = -ENOTSUP;
 		goto err_fe;
 	}
 	if (pairs > 1 && (!(fe->protocol_features & VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_MQ)) ||
 			  fe->queue_num < pairs)) {
-		log_err("vhost-user-net %s: the backend does not serve %u queue pairs", fe->path,
-			pairs);
+		log_dev_err(&net->log, "the backend does not serve %u queue pairs", pairs);
 		ret = -ENOTSUP;
 		goto err_fe;
 	}
@@ -574,10 +628,8 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct vm_net_config *
 	net->config[VIRTIO_NET_CFG_STATUS] = VIRTIO_NET_S_LINK_UP;
 	net->config[VIRTIO_NET_CFG_MAX_VQ_PAIRS] = (uint8_t)pairs;
 
-	net->ops = vun_ops_template;
-	net->ops.nr_queues = 2 * pairs + 1;
-	net->ops.features = (bf & VUN_BACKEND_BITS) | VUN_VMM_BITS | (pairs > 1 ? F(MQ) : 0);
-	if ((ret = virtio_pci_init(&net->vdev, &net->ops, net, mem, loop, router, vm_fd)))
+	params.features = (bf & VUN_BACKEND_BITS) | VUN_VMM_BITS | (pairs > 1 ? F(MQ) : 0);
+	if ((ret = virtio_pci_init(&net->vdev, &vun_ops, &params, net, env)))
 		goto err_fe;
 	net->vdev.config = net->config;
 	/* The transport offers the ring features itself: not those the backend lacks. */
@@ -585,16 +637,20 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct vm_net_config *
 	if ((ret = vun_init_fds(net)))
 		goto err_vdev;
 	net->initialised = true;
-	log_info("vhost-user-net %s: backend features 0x%llx, protocol features 0x%llx; guest "
-		 "offered 0x%llx",
-		 fe->path, (unsigned long long)bf, (unsigned long long)fe->protocol_features,
-		 (unsigned long long)net->vdev.device_features);
+	log_dev_info(&net->log,
+		     "backend features 0x%llx, protocol features 0x%llx; guest "
+		     "offered 0x%llx",
+		     (unsigned long long)bf, (unsigned long long)fe->protocol_features,
+		     (unsigned long long)net->vdev.device_features);
 	return 0;
 err_vdev:
 	vun_free_fds(net);
 	virtio_pci_destroy(&net->vdev);
 err_fe:
 	vhost_user_frontend_destroy(fe);
+err_ram:
+	dma_listener_unregister(net->dma, &net->ram_listener);
+	pthread_mutex_destroy(&net->ram_lock);
 	return ret;
 }
 
@@ -605,6 +661,8 @@ void vhost_user_net_destroy(struct vhost_user_net *net)
 	vun_free_fds(net);
 	virtio_pci_destroy(&net->vdev);
 	vhost_user_frontend_destroy(&net->fe);
+	dma_listener_unregister(net->dma, &net->ram_listener);
+	pthread_mutex_destroy(&net->ram_lock);
 	net->initialised = false;
 }
 

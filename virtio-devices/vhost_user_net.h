@@ -32,6 +32,7 @@
 #ifndef SLUICE_VHOST_USER_NET_H
 #define SLUICE_VHOST_USER_NET_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -39,18 +40,17 @@
 #include "vhost_user_frontend.h"
 #include "virtio_net.h"
 #include "virtio_pci.h"
-#include "vm.h"
 
 #define VHOST_USER_NET_CONNECT_TRIES   10   /* client mode, at start: one a second */
 #define VHOST_USER_NET_RECONNECT_MS    1000 /* client mode, after a loss */
 #define VHOST_USER_NET_QUEUE_SIZE      1024 /* largest ring the driver may choose */
-#define VHOST_USER_NET_MAX_DATA_QUEUES (2 * VM_NET_MAX_QUEUE_PAIRS)
+#define VHOST_USER_NET_MAX_DATA_QUEUES (2 * VIRTIO_NET_MAX_QUEUE_PAIRS)
 
 struct vhost_user_net {
 	struct virtio_pci_dev vdev;
-	struct virtio_device_ops ops; /* per device: queue count differs */
+	struct log_dev log; /* "vhost-user-net PATH" */
 	struct vhost_user_frontend fe;
-	struct guest_mem *mem;
+	struct dma_space *dma;
 	struct evloop *loop;
 	uint8_t mac[6];
 	unsigned max_pairs;
@@ -67,15 +67,28 @@ struct vhost_user_net {
 	uint32_t started;	   /* data queues given to the backend (bit per queue) */
 	uint8_t config[VIRTIO_NET_CFG_SIZE];
 	struct virtio_net_ctrl ctrl;
+
+	/*
+	 * Guest RAM as the DMA space maps it, collected by ram_listener: the
+	 * SET_MEM_TABLE regions (userspace_addr = our HVA) and their fds.
+	 * Under ram_lock (a leaf: taken under the space's mutex or vdev->lock).
+	 * A change while a backend runs reaches it at its next start.
+	 */
+	struct dma_listener ram_listener;
+	pthread_mutex_t ram_lock;
+	struct vhost_user_memory ram;
+	int ram_fds[VHOST_USER_MAX_REGIONS];
 };
 
 /*
  * Connect to (or wait for) the backend of cfg->vhost_user, negotiate, and
  * build the device, ready to be added to the PCI root (net->vdev.pci).
+ * Guest RAM must have an fd the backend can map (every mapping env->dma
+ * announces must carry one, see guest_mem_has_fd): without one, -EINVAL and
+ * one error line, before the backend is contacted.
  */
-int vhost_user_net_init(struct vhost_user_net *net, const struct vm_net_config *cfg,
-			struct guest_mem *mem, struct evloop *loop, struct gsi_router *router,
-			int vm_fd);
+int vhost_user_net_init(struct vhost_user_net *net, const struct virtio_net_conf *cfg,
+			const struct virtio_env *env);
 void vhost_user_net_destroy(struct vhost_user_net *net);
 
 /* Is the backend connected and negotiated (the link is up)? */

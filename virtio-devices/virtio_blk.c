@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "virtio_blk.h"
 #include "log.h"
+#include "pci.h"
 #include "virtio.h"
 
 #include <errno.h>
@@ -13,9 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PCI_CLASS_STORAGE_SCSI 0x010000
-#define VIRTIO_BLK_HDR_SIZE    16
-#define VIRTIO_BLK_SEG_SIZE    16 /* discard / write-zeroes segment */
+#define VIRTIO_BLK_HDR_SIZE 16
+#define VIRTIO_BLK_SEG_SIZE 16 /* discard / write-zeroes segment */
 
 struct virtio_blk_req {
 	struct virtio_blk_req *next;
@@ -172,13 +172,13 @@ static uint8_t virtio_blk_do_segments(struct virtio_blk *blk, struct virtio_blk_
 		if (fallocate(blk->fd, mode, (off_t)off, (off_t)len) == 0)
 			continue;
 		if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) {
-			log_warn("virtio-blk: fallocate: %s", strerror(errno));
+			log_dev_warn(&blk->log, "fallocate: %s", strerror(errno));
 			return VIRTIO_BLK_S_IOERR;
 		}
 		if (discard)
 			continue; /* discard is a hint */
 		if (virtio_blk_write_zeroes_slow(blk->fd, off, len)) {
-			log_warn("virtio-blk: write zeroes: %s", strerror(errno));
+			log_dev_warn(&blk->log, "write zeroes: %s", strerror(errno));
 			return VIRTIO_BLK_S_IOERR;
 		}
 	}
@@ -205,8 +205,8 @@ static uint8_t virtio_blk_do(struct virtio_blk *blk, struct virtio_blk_req *r, u
 		ret = virtio_blk_rw(blk->fd, write ? r->out : r->in, write ? r->nr_out : r->nr_in,
 				    r->sector * VIRTIO_BLK_SECTOR, write);
 		if (ret) {
-			log_warn("virtio-blk: %s at sector %llu: %s", write ? "write" : "read",
-				 (unsigned long long)r->sector, strerror(-ret));
+			log_dev_warn(&blk->log, "%s at sector %llu: %s", write ? "write" : "read",
+				     (unsigned long long)r->sector, strerror(-ret));
 			return VIRTIO_BLK_S_IOERR;
 		}
 		if (!write)
@@ -215,7 +215,7 @@ static uint8_t virtio_blk_do(struct virtio_blk *blk, struct virtio_blk_req *r, u
 	}
 	case VIRTIO_BLK_T_FLUSH:
 		if (fdatasync(blk->fd) < 0) {
-			log_warn("virtio-blk: fdatasync: %s", strerror(errno));
+			log_dev_warn(&blk->log, "fdatasync: %s", strerror(errno));
 			return VIRTIO_BLK_S_IOERR;
 		}
 		return VIRTIO_BLK_S_OK;
@@ -279,7 +279,7 @@ static void *virtio_blk_worker(void *arg)
 			if (virtq_push(vq, &r->elem, written) == 0)
 				virtio_pci_queue_used(vdev, q->index);
 			else if (!vq->error)
-				log_warn("virtio-blk: queue %u: push refused", q->index);
+				log_dev_warn(&blk->log, "queue %u: push refused", q->index);
 		}
 		pthread_mutex_unlock(&vdev->lock);
 		free(r);
@@ -305,7 +305,7 @@ static struct virtio_blk_req *virtio_blk_parse(struct virtio_blk *blk, struct vi
 	}
 	r = calloc(1, sizeof(*r) + 3 * n * sizeof(struct iovec));
 	if (!r) {
-		log_err("virtio-blk: out of memory for a request");
+		log_dev_err(&blk->log, "out of memory for a request");
 		vq->error = "virtio-blk: out of memory";
 		return NULL;
 	}
@@ -380,12 +380,10 @@ static void virtio_blk_reset(struct virtio_pci_dev *vdev)
 	blk->generation++;
 }
 
-static const struct virtio_device_ops virtio_blk_ops_template = {
+static const struct virtio_device_ops virtio_blk_ops = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
     .class_code = PCI_CLASS_STORAGE_SCSI,
-    .queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = VIRTIO_BLK_CFG_SIZE,
     .queue_notify = virtio_blk_queue_notify,
     .reset = virtio_blk_reset,
 };
@@ -400,8 +398,8 @@ static int virtio_blk_open(struct virtio_blk *blk, const char *path)
 	if (blk->fd < 0) {
 		int err = errno;
 
-		log_err("virtio-blk: cannot open disk image %s%s: %s", path,
-			blk->readonly ? " (read-only)" : "", strerror(err));
+		log_dev_err(&blk->log, "cannot open disk image %s%s: %s", path,
+			    blk->readonly ? " (read-only)" : "", strerror(err));
 		return -err;
 	}
 	/*
@@ -412,29 +410,30 @@ static int virtio_blk_open(struct virtio_blk *blk, const char *path)
 		int err = errno;
 
 		if (err == EWOULDBLOCK)
-			log_err("virtio-blk: disk image %s is in use (locked by another %s)", path,
-				blk->readonly ? "writer" : "user");
+			log_dev_err(&blk->log, "disk image %s is in use (locked by another %s)",
+				    path, blk->readonly ? "writer" : "user");
 		else
-			log_err("virtio-blk: cannot lock disk image %s: %s", path, strerror(err));
+			log_dev_err(&blk->log, "cannot lock disk image %s: %s", path,
+				    strerror(err));
 		return err == EWOULDBLOCK ? -EBUSY : -err;
 	}
 	if (fstat(blk->fd, &st) < 0) {
 		int err = errno;
 
-		log_err("virtio-blk: stat %s: %s", path, strerror(err));
+		log_dev_err(&blk->log, "stat %s: %s", path, strerror(err));
 		return -err;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(blk->fd, BLKGETSIZE64, &bytes) < 0) {
 			int err = errno;
 
-			log_err("virtio-blk: %s: BLKGETSIZE64: %s", path, strerror(err));
+			log_dev_err(&blk->log, "%s: BLKGETSIZE64: %s", path, strerror(err));
 			return -err;
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		bytes = (uint64_t)st.st_size;
 	} else {
-		log_err("virtio-blk: %s is neither a regular file nor a block device", path);
+		log_dev_err(&blk->log, "%s is neither a regular file nor a block device", path);
 		return -EINVAL;
 	}
 	blk->capacity = bytes / VIRTIO_BLK_SECTOR;
@@ -487,17 +486,25 @@ static void virtio_blk_free_queues(struct virtio_blk *blk, unsigned n)
 }
 
 int virtio_blk_init(struct virtio_blk *blk, const char *path, bool readonly, unsigned num_queues,
-		    struct guest_mem *mem, struct evloop *loop, struct gsi_router *router,
-		    int vm_fd)
+		    const struct virtio_env *env)
 {
+	struct virtio_pci_params params = {
+	    .features = VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
+			VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH) |
+			VIRTIO_FEATURE(VIRTIO_BLK_F_MQ),
+	    .nr_queues = num_queues,
+	    .queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
+	    .config_size = VIRTIO_BLK_CFG_SIZE,
+	};
 	unsigned i;
 	int ret;
 
 	memset(blk, 0, sizeof(*blk));
+	log_dev_init(&blk->log, "virtio-blk");
 	blk->fd = -1;
 	if (!num_queues || num_queues > VIRTIO_BLK_MAX_QUEUES) {
-		log_err("virtio-blk: %s: num_queues %u out of 1..%d", path, num_queues,
-			VIRTIO_BLK_MAX_QUEUES);
+		log_dev_err(&blk->log, "%s: num_queues %u out of 1..%d", path, num_queues,
+			    VIRTIO_BLK_MAX_QUEUES);
 		return -EINVAL;
 	}
 	blk->readonly = readonly;
@@ -505,16 +512,11 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool readonly, uns
 	if ((ret = virtio_blk_open(blk, path)))
 		goto err_fd;
 	virtio_blk_build_config(blk);
-	blk->ops = virtio_blk_ops_template;
-	blk->ops.nr_queues = num_queues;
-	blk->ops.features = VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
-			    VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) |
-			    VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH) | VIRTIO_FEATURE(VIRTIO_BLK_F_MQ);
 	if (readonly)
-		blk->ops.features |= VIRTIO_FEATURE(VIRTIO_BLK_F_RO);
+		params.features |= VIRTIO_FEATURE(VIRTIO_BLK_F_RO);
 	else
-		blk->ops.features |= VIRTIO_FEATURE(VIRTIO_BLK_F_DISCARD) |
-				     VIRTIO_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES);
+		params.features |= VIRTIO_FEATURE(VIRTIO_BLK_F_DISCARD) |
+				   VIRTIO_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES);
 	for (i = 0; i < num_queues; i++) {
 		struct virtio_blk_queue *q = &blk->queues[i];
 
@@ -528,19 +530,19 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool readonly, uns
 		}
 	}
 	if (ret) {
-		log_err("virtio-blk: %s: cannot create queue locks", path);
+		log_dev_err(&blk->log, "%s: cannot create queue locks", path);
 		virtio_blk_free_queues(blk, i);
 		goto err_fd;
 	}
 	/* Queue locks exist before the transport, whose init resets the device. */
-	if ((ret = virtio_pci_init(&blk->vdev, &blk->ops, blk, mem, loop, router, vm_fd)))
+	if ((ret = virtio_pci_init(&blk->vdev, &virtio_blk_ops, &params, blk, env)))
 		goto err_queues;
 	blk->vdev.config = blk->config;
 	for (i = 0; i < num_queues; i++) {
 		if ((ret = -pthread_create(&blk->queues[i].thread, NULL, virtio_blk_worker,
 					   &blk->queues[i]))) {
-			log_err("virtio-blk: %s: cannot start worker thread: %s", path,
-				strerror(-ret));
+			log_dev_err(&blk->log, "%s: cannot start worker thread: %s", path,
+				    strerror(-ret));
 			goto err_threads;
 		}
 		blk->queues[i].thread_started = true;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "virtio_pci.h"
 
 /* Feature bits (5.2.3). */
@@ -64,6 +65,14 @@
 #define VIRTIO_BLK_MAX_DISCARD_SECT (1U << 22) /* 2 GiB per segment */
 #define VIRTIO_BLK_MAX_DISCARD_SEG  16
 #define VIRTIO_BLK_ID_BYTES	    20
+#define VIRTIO_BLK_PATH_MAX	    1024
+
+/* One --disk (parsed by the machine layer, vmm-core/machine/). */
+struct virtio_blk_conf {
+	char path[VIRTIO_BLK_PATH_MAX]; /* raw image */
+	bool readonly;
+	unsigned num_queues; /* 1..VIRTIO_BLK_MAX_QUEUES */
+};
 
 struct virtio_blk;
 struct virtio_blk_req;
@@ -83,7 +92,7 @@ struct virtio_blk_queue {
 
 struct virtio_blk {
 	struct virtio_pci_dev vdev;
-	struct virtio_device_ops ops; /* per disk: queue count and RO differ */
+	struct log_dev log; /* "virtio-blk" */
 	int fd;
 	bool readonly;
 	uint64_t capacity; /* 512-byte sectors */
@@ -100,8 +109,7 @@ struct virtio_blk {
  * root (blk->vdev.pci).
  */
 int virtio_blk_init(struct virtio_blk *blk, const char *path, bool readonly, unsigned num_queues,
-		    struct guest_mem *mem, struct evloop *loop, struct gsi_router *router,
-		    int vm_fd);
+		    const struct virtio_env *env);
 void virtio_blk_destroy(struct virtio_blk *blk);
 
 #endif

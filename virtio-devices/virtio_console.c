@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "virtio_console.h"
 #include "log.h"
+#include "pci.h"
 #include "virtio.h"
 
 #include <errno.h>
@@ -9,8 +10,6 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
-
-#define PCI_CLASS_COMM_OTHER 0x078000
 
 /* vdev->lock held: copy the pending sink bytes into posted receive buffers. */
 static void virtio_console_rx(struct virtio_console *con)
@@ -63,8 +62,8 @@ static void virtio_console_output(struct virtio_console *con, const uint8_t *p, 
 			continue;
 		if (n <= 0) {
 			/* Like a UART with nothing attached: the guest keeps running. */
-			log_warn("virtio-console: output lost from now on: %s",
-				 n < 0 ? strerror(errno) : "short write");
+			log_dev_warn(&con->log, "output lost from now on: %s",
+				     n < 0 ? strerror(errno) : "short write");
 			con->out_failed = true;
 			return;
 		}
@@ -148,39 +147,40 @@ void virtio_console_sink(struct virtio_console *con, struct console_sink *sink)
 	sink->wake_fd = con->wake_fd;
 }
 
-static const struct virtio_device_ops virtio_console_ops_template = {
+static const struct virtio_device_ops virtio_console_ops = {
     .name = "virtio-console",
     .device_id = VIRTIO_ID_CONSOLE,
     .class_code = PCI_CLASS_COMM_OTHER,
-    .nr_queues = 2,
-    .queue_max_size = VIRTIO_CONSOLE_QUEUE_SIZE,
-    .config_size = VIRTIO_CONSOLE_CFG_SIZE,
     .queue_notify = virtio_console_queue_notify,
     .activate = virtio_console_activate,
 };
 
-int virtio_console_init(struct virtio_console *con, int out_fd, struct guest_mem *mem,
-			struct evloop *loop, struct gsi_router *router, int vm_fd)
+int virtio_console_init(struct virtio_console *con, int out_fd, const struct virtio_env *env)
 {
+	struct virtio_pci_params params = {
+	    .nr_queues = 2,
+	    .queue_max_size = VIRTIO_CONSOLE_QUEUE_SIZE,
+	    .config_size = VIRTIO_CONSOLE_CFG_SIZE,
+	};
 	struct winsize ws;
 	int ret;
 
 	memset(con, 0, sizeof(*con));
+	log_dev_init(&con->log, "virtio-console");
 	con->out_fd = out_fd;
-	con->ops = virtio_console_ops_template;
 	/* The size is only worth telling when the output is a terminal. */
 	if (isatty(out_fd) && ioctl(out_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
-		con->ops.features |= VIRTIO_FEATURE(VIRTIO_CONSOLE_F_SIZE);
+		params.features |= VIRTIO_FEATURE(VIRTIO_CONSOLE_F_SIZE);
 		memcpy(con->config + VIRTIO_CONSOLE_CFG_COLS, &ws.ws_col, 2);
 		memcpy(con->config + VIRTIO_CONSOLE_CFG_ROWS, &ws.ws_row, 2);
 	}
 	con->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (con->wake_fd < 0) {
 		ret = -errno;
-		log_err("virtio-console: eventfd: %s", strerror(errno));
+		log_dev_err(&con->log, "eventfd: %s", strerror(errno));
 		return ret;
 	}
-	ret = virtio_pci_init(&con->vdev, &con->ops, con, mem, loop, router, vm_fd);
+	ret = virtio_pci_init(&con->vdev, &virtio_console_ops, &params, con, env);
 	if (ret) {
 		close(con->wake_fd);
 		con->wake_fd = -1;
@@ -192,8 +192,8 @@ int virtio_console_init(struct virtio_console *con, int out_fd, struct guest_mem
 
 void virtio_console_destroy(struct virtio_console *con)
 {
-	log_debug("virtio-console: %llu bytes out, %llu bytes in",
-		  (unsigned long long)con->bytes_out, (unsigned long long)con->bytes_in);
+	log_dev_debug(&con->log, "%llu bytes out, %llu bytes in",
+		      (unsigned long long)con->bytes_out, (unsigned long long)con->bytes_in);
 	virtio_pci_destroy(&con->vdev);
 	if (con->wake_fd >= 0)
 		close(con->wake_fd);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "log.h"
 #include "virtio_pci.h"
 
 /* Feature bits (5.3.3). */
@@ -41,10 +42,19 @@
 #define VIRTIO_CONSOLE_TXQ	  1
 #define VIRTIO_CONSOLE_QUEUE_SIZE 256
 #define VIRTIO_CONSOLE_MAX_IOV	  64
+#define VIRTIO_CONSOLE_PATH_MAX	  4096 /* PATH_MAX */
+
+/* --console (parsed by the machine layer, vmm-core/machine/): where hvc0 is connected. */
+enum virtio_console_mode { VIRTIO_CONSOLE_OFF, VIRTIO_CONSOLE_STDIO, VIRTIO_CONSOLE_FILE };
+
+struct virtio_console_conf {
+	enum virtio_console_mode mode;
+	char path[VIRTIO_CONSOLE_PATH_MAX]; /* VIRTIO_CONSOLE_FILE */
+};
 
 struct virtio_console {
 	struct virtio_pci_dev vdev;
-	struct virtio_device_ops ops; /* per device: F_SIZE only when out_fd is a terminal */
+	struct log_dev log; /* "virtio-console" */
 	uint8_t config[VIRTIO_CONSOLE_CFG_SIZE];
 	int out_fd;
 	bool out_failed; /* a write to out_fd failed: output is discarded (logged once) */
@@ -60,8 +70,7 @@ struct virtio_console {
  * The device, ready to be added to the PCI root (con->vdev.pci). On success
  * out_fd is the device's (closed on destroy unless it is 0, 1 or 2).
  */
-int virtio_console_init(struct virtio_console *con, int out_fd, struct guest_mem *mem,
-			struct evloop *loop, struct gsi_router *router, int vm_fd);
+int virtio_console_init(struct virtio_console *con, int out_fd, const struct virtio_env *env);
 void virtio_console_destroy(struct virtio_console *con);
 
 /* The sink that feeds host input to the guest (for vm_set_console_sink()). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "virtio_net.h"
 #include "log.h"
+#include "pci.h"
 #include "virtio.h"
 
 #include <errno.h>
@@ -12,11 +13,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define PCI_CLASS_NETWORK_ETHERNET 0x020000
-#define VIRTIO_NET_RX_BUF	   (VIRTIO_NET_MAX_FRAME + 4096) /* kernel frames a bit over */
-#define VIRTIO_NET_RX_BUDGET	   64 /* frames per wakeup before TX gets a turn */
-#define VIRTIO_NET_TX_ROUNDS	   4  /* TX batches per wakeup before RX gets a turn */
-#define VIRTIO_NET_LOG_LIMIT	   16 /* hostile-frame log lines per pair */
+#define VIRTIO_NET_RX_BUF    (VIRTIO_NET_MAX_FRAME + 4096) /* kernel frames a bit over */
+#define VIRTIO_NET_RX_BUDGET 64 /* frames per wakeup before TX gets a turn */
+#define VIRTIO_NET_TX_ROUNDS 4	/* TX batches per wakeup before RX gets a turn */
+#define VIRTIO_NET_LOG_LIMIT 16 /* hostile-frame log lines per pair */
 
 /* epoll tags of a worker's fds. */
 enum {
@@ -221,11 +221,11 @@ void virtio_net_ctrl_serve(struct virtio_net_ctrl *c, struct virtio_pci_dev *vde
 		}
 		if (ack != VIRTIO_NET_OK && c->bad_logged < VIRTIO_NET_CTRL_LOG_LIMIT) {
 			c->bad_logged++;
-			log_warn("%s: control command %u/%u refused: %s%s", c->name, c->buf[0],
-				 c->buf[1], why,
-				 c->bad_logged == VIRTIO_NET_CTRL_LOG_LIMIT
-				     ? " (further ones not logged)"
-				     : "");
+			log_dev_warn(&c->log, "control command %u/%u refused: %s%s", c->buf[0],
+				     c->buf[1], why,
+				     c->bad_logged == VIRTIO_NET_CTRL_LOG_LIMIT
+					 ? " (further ones not logged)"
+					 : "");
 		}
 		virtq_iov_from_buf(elem.iov + elem.nr_out, elem.nr_in, &ack, 1);
 		if (virtq_push(vq, &elem, 1))
@@ -253,12 +253,12 @@ void virtio_net_default_mac(const char *tap, uint8_t mac[6])
 
 /* --- worker side --- */
 
-static void virtio_net_signal(int efd)
+static void virtio_net_signal(struct virtio_net *net, int efd)
 {
 	uint64_t one = 1;
 
 	if (efd >= 0 && write(efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("virtio-net: eventfd write: %s", strerror(errno));
+		log_dev_warn(&net->log, "eventfd write: %s", strerror(errno));
 }
 
 /* Worker: a guest mistake that costs one frame; logged a bounded number of times. */
@@ -267,8 +267,8 @@ static void virtio_net_bad_frame(struct virtio_net_pair *p, const char *what, co
 	if (p->bad_logged >= VIRTIO_NET_LOG_LIMIT)
 		return;
 	p->bad_logged++;
-	log_warn("virtio-net: %s: pair %u: %s: %s%s", p->net->tap.name, p->index, what, why,
-		 p->bad_logged == VIRTIO_NET_LOG_LIMIT ? " (further ones not logged)" : "");
+	log_dev_warn(&p->net->log, "%s: pair %u: %s: %s%s", p->net->tap.name, p->index, what, why,
+		     p->bad_logged == VIRTIO_NET_LOG_LIMIT ? " (further ones not logged)" : "");
 }
 
 static void virtio_net_set_busy(struct virtio_net_pair *p, bool busy)
@@ -389,7 +389,7 @@ static void virtio_net_tx(struct virtio_net_pair *p)
 		if (!more)
 			return;
 	}
-	virtio_net_signal(p->tx_efd); /* more to send: after RX has had a turn */
+	virtio_net_signal(p->net, p->tx_efd); /* more to send: after RX has had a turn */
 }
 
 /*
@@ -510,8 +510,8 @@ static void virtio_net_rx(struct virtio_net_pair *p)
 			if (r == -EAGAIN || r == -EBADFD)
 				return; /* EBADFD: detached by VQ_PAIRS_SET just now */
 			if (r < 0) {
-				log_err("virtio-net: %s: read from TAP queue %u: %s", net->tap.name,
-					p->index, strerror((int)-r));
+				log_dev_err(&net->log, "%s: read from TAP queue %u: %s",
+					    net->tap.name, p->index, strerror((int)-r));
 				p->rx_starved = true; /* until the next kick: no spinning */
 				return;
 			}
@@ -530,7 +530,7 @@ static void virtio_net_rx(struct virtio_net_pair *p)
 			return;
 		}
 	}
-	virtio_net_signal(p->rx_efd);
+	virtio_net_signal(p->net, p->rx_efd);
 }
 
 static void virtio_net_watch_tap(struct virtio_net_pair *p, bool tap_err)
@@ -557,19 +557,19 @@ static void virtio_net_watch_tap(struct virtio_net_pair *p, bool tap_err)
 		      : !p->tap_events ? EPOLL_CTL_ADD
 				       : EPOLL_CTL_MOD,
 		      fd, &ev) < 0) {
-		log_err("virtio-net: %s: epoll on TAP queue %u: %s", p->net->tap.name, p->index,
-			strerror(errno));
+		log_dev_err(&p->net->log, "%s: epoll on TAP queue %u: %s", p->net->tap.name,
+			    p->index, strerror(errno));
 		return;
 	}
 	p->tap_events = want;
 }
 
-static void virtio_net_drain(int efd)
+static void virtio_net_drain(struct virtio_net *net, int efd)
 {
 	uint64_t v;
 
 	if (read(efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("virtio-net: eventfd read: %s", strerror(errno));
+		log_dev_warn(&net->log, "eventfd read: %s", strerror(errno));
 }
 
 static void *virtio_net_worker(void *arg)
@@ -584,7 +584,8 @@ static void *virtio_net_worker(void *arg)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			log_err("virtio-net: pair %u: epoll_wait: %s", p->index, strerror(errno));
+			log_dev_err(&p->net->log, "pair %u: epoll_wait: %s", p->index,
+				    strerror(errno));
 			return NULL;
 		}
 		for (int i = 0; i < n; i++) {
@@ -597,16 +598,16 @@ static void *virtio_net_worker(void *arg)
 				tap_err = evs[i].events & (EPOLLERR | EPOLLHUP);
 				break;
 			case VIRTIO_NET_EV_RX:
-				virtio_net_drain(p->rx_efd);
+				virtio_net_drain(p->net, p->rx_efd);
 				break;
 			case VIRTIO_NET_EV_TX:
-				virtio_net_drain(p->tx_efd);
+				virtio_net_drain(p->net, p->tx_efd);
 				break;
 			case VIRTIO_NET_EV_TX_KICK:
-				virtio_net_drain(p->tx_kick_fd);
+				virtio_net_drain(p->net, p->tx_kick_fd);
 				break;
 			case VIRTIO_NET_EV_CTL:
-				virtio_net_drain(p->ctl_efd);
+				virtio_net_drain(p->net, p->ctl_efd);
 				p->tx_blocked = false; /* reset or new pairs: start over */
 				break;
 			}
@@ -632,7 +633,7 @@ static unsigned virtio_net_ctrl_index(const struct virtio_net *net)
 static void virtio_net_wake_all(struct virtio_net *net)
 {
 	for (unsigned i = 0; i < net->max_pairs; i++)
-		virtio_net_signal(net->pairs[i].ctl_efd);
+		virtio_net_signal(net, net->pairs[i].ctl_efd);
 }
 
 static int virtio_net_set_pairs(struct virtio_net *net, unsigned n)
@@ -662,7 +663,7 @@ static void virtio_net_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 	}
 	if (q >= 2 * (mq ? net->max_pairs : 1))
 		return; /* a queue the negotiated layout does not use */
-	virtio_net_signal(q % 2 ? net->pairs[q / 2].tx_efd : net->pairs[q / 2].rx_efd);
+	virtio_net_signal(net, q % 2 ? net->pairs[q / 2].tx_efd : net->pairs[q / 2].rx_efd);
 }
 
 static int virtio_net_activate(struct virtio_pci_dev *vdev)
@@ -708,12 +709,10 @@ static void virtio_net_reset(struct virtio_pci_dev *vdev)
 	virtio_net_wake_all(net);
 }
 
-static const struct virtio_device_ops virtio_net_ops_template = {
+static const struct virtio_device_ops virtio_net_ops = {
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
     .class_code = PCI_CLASS_NETWORK_ETHERNET,
-    .queue_max_size = VIRTIO_NET_QUEUE_SIZE,
-    .config_size = VIRTIO_NET_CFG_SIZE,
     .queue_notify = virtio_net_queue_notify,
     .reset = virtio_net_reset,
     .activate = virtio_net_activate,
@@ -733,13 +732,13 @@ static int virtio_net_pair_init(struct virtio_net *net, unsigned i)
 	p->rx_starved = true; /* nothing to read into before DRIVER_OK */
 	p->rx_buf = malloc(VIRTIO_NET_RX_BUF);
 	if (!p->rx_buf) {
-		log_err("virtio-net: %s: out of memory for the rx buffer", net->tap.name);
+		log_dev_err(&net->log, "%s: out of memory for the rx buffer", net->tap.name);
 		return -ENOMEM;
 	}
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (p->epfd < 0) {
 		ret = -errno;
-		log_err("virtio-net: %s: epoll_create1: %s", net->tap.name, strerror(errno));
+		log_dev_err(&net->log, "%s: epoll_create1: %s", net->tap.name, strerror(errno));
 		return ret;
 	}
 	for (unsigned k = 0; k < 3; k++) {
@@ -747,8 +746,8 @@ static int virtio_net_pair_init(struct virtio_net *net, unsigned i)
 		ev.data.u32 = VIRTIO_NET_EV_RX + k;
 		if (*efds[k] < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, *efds[k], &ev) < 0) {
 			ret = -errno;
-			log_err("virtio-net: %s: worker eventfd: %s", net->tap.name,
-				strerror(errno));
+			log_dev_err(&net->log, "%s: worker eventfd: %s", net->tap.name,
+				    strerror(errno));
 			return ret;
 		}
 	}
@@ -760,7 +759,7 @@ static int virtio_net_pair_init(struct virtio_net *net, unsigned i)
 	}
 	return 0;
 err:
-	log_err("virtio-net: %s: cannot create worker locks", net->tap.name);
+	log_dev_err(&net->log, "%s: cannot create worker locks", net->tap.name);
 	return ret;
 }
 
@@ -792,32 +791,41 @@ static void virtio_net_stop_workers(struct virtio_net *net)
 		pthread_mutex_lock(&p->lock);
 		p->stop = true;
 		pthread_mutex_unlock(&p->lock);
-		virtio_net_signal(p->ctl_efd);
+		virtio_net_signal(p->net, p->ctl_efd);
 		pthread_join(p->thread, NULL);
 		p->thread_started = false;
 	}
 }
 
-int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, struct guest_mem *mem,
-		    struct evloop *loop, struct gsi_router *router, int vm_fd)
+int virtio_net_init(struct virtio_net *net, const struct virtio_net_conf *cfg,
+		    const struct virtio_env *env)
 {
 	unsigned pairs = cfg->num_queue_pairs, i;
+	struct virtio_pci_params params = {
+	    .features = F(CSUM) | F(GUEST_CSUM) | F(MAC) | F(GUEST_TSO4) | F(GUEST_TSO6) |
+			F(GUEST_ECN) | F(HOST_TSO4) | F(HOST_TSO6) | F(HOST_ECN) | F(MRG_RXBUF) |
+			F(STATUS) | F(CTRL_VQ) | F(CTRL_RX) | (pairs > 1 ? F(MQ) : 0),
+	    .nr_queues = 2 * pairs + 1,
+	    .queue_max_size = VIRTIO_NET_QUEUE_SIZE,
+	    .config_size = VIRTIO_NET_CFG_SIZE,
+	};
 	int ret;
 
 	memset(net, 0, sizeof(*net));
+	log_dev_init(&net->log, "virtio-net");
 	for (i = 0; i < VIRTIO_NET_MAX_QUEUE_PAIRS; i++)
 		net->pairs[i].rx_efd = net->pairs[i].tx_efd = net->pairs[i].ctl_efd =
 		    net->pairs[i].tx_kick_fd = net->pairs[i].epfd = -1;
 	if (!pairs || pairs > VIRTIO_NET_MAX_QUEUE_PAIRS) {
-		log_err("virtio-net: %s: num_queues %u out of 1..%d", cfg->tap, pairs,
-			VIRTIO_NET_MAX_QUEUE_PAIRS);
+		log_dev_err(&net->log, "%s: num_queues %u out of 1..%d", cfg->tap, pairs,
+			    VIRTIO_NET_MAX_QUEUE_PAIRS);
 		return -EINVAL;
 	}
 	if ((ret = net_tap_open(&net->tap, cfg->tap, pairs)))
 		return ret;
 	net->max_pairs = pairs;
 	net->cur_pairs = 1;
-	snprintf(net->ctrl.name, sizeof(net->ctrl.name), "virtio-net %s", net->tap.name);
+	log_dev_init(&net->ctrl.log, "virtio-net %s", net->tap.name);
 	net->ctrl.max_pairs = pairs;
 	net->ctrl.set_pairs = virtio_net_ctrl_set_pairs;
 	net->ctrl.opaque = net;
@@ -829,14 +837,6 @@ int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, str
 	net->config[VIRTIO_NET_CFG_STATUS] = VIRTIO_NET_S_LINK_UP;
 	net->config[VIRTIO_NET_CFG_MAX_VQ_PAIRS] = (uint8_t)pairs;
 
-	net->ops = virtio_net_ops_template;
-	net->ops.nr_queues = 2 * pairs + 1;
-	net->ops.features = F(CSUM) | F(GUEST_CSUM) | F(MAC) | F(GUEST_TSO4) | F(GUEST_TSO6) |
-			    F(GUEST_ECN) | F(HOST_TSO4) | F(HOST_TSO6) | F(HOST_ECN) |
-			    F(MRG_RXBUF) | F(STATUS) | F(CTRL_VQ) | F(CTRL_RX);
-	if (pairs > 1)
-		net->ops.features |= F(MQ);
-
 	for (i = 0; i < pairs; i++) {
 		if ((ret = virtio_net_pair_init(net, i))) {
 			virtio_net_pair_free(&net->pairs[i], false);
@@ -844,7 +844,7 @@ int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, str
 		}
 	}
 	/* The pairs exist before the transport, whose init resets the device. */
-	if ((ret = virtio_pci_init(&net->vdev, &net->ops, net, mem, loop, router, vm_fd)))
+	if ((ret = virtio_pci_init(&net->vdev, &virtio_net_ops, &params, net, env)))
 		goto err_pairs;
 	net->vdev.config = net->config;
 	/*
@@ -863,16 +863,16 @@ int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, str
 		p->tx_kick_fd = virtio_pci_queue_kick_fd(&net->vdev, 2 * k + 1);
 		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->tx_kick_fd, &ev) < 0) {
 			ret = -errno;
-			log_err("virtio-net: %s: epoll on the TX kick of pair %u: %s",
-				net->tap.name, k, strerror(errno));
+			log_dev_err(&net->log, "%s: epoll on the TX kick of pair %u: %s",
+				    net->tap.name, k, strerror(errno));
 			goto err_transport;
 		}
 	}
 	for (unsigned k = 0; k < pairs; k++) {
 		if ((ret = -pthread_create(&net->pairs[k].thread, NULL, virtio_net_worker,
 					   &net->pairs[k]))) {
-			log_err("virtio-net: %s: cannot start worker thread: %s", net->tap.name,
-				strerror(-ret));
+			log_dev_err(&net->log, "%s: cannot start worker thread: %s", net->tap.name,
+				    strerror(-ret));
 			virtio_net_stop_workers(net);
 			virtio_pci_destroy(&net->vdev);
 			goto err_pairs;

@@ -34,8 +34,8 @@
 #include <stdint.h>
 
 #include "net_tap.h"
+#include "log.h"
 #include "virtio_pci.h"
-#include "vm.h"
 
 /* Feature bits (5.1.3). */
 #define VIRTIO_NET_F_CSUM	    0
@@ -105,7 +105,24 @@
 #define VIRTIO_NET_IOV_POOL	   2048 /* per pair and direction: several chains' iovecs */
 #define VIRTIO_NET_TX_BATCH	   64
 #define VIRTIO_NET_CTRL_MAX	   4096 /* bytes of a control command (class + cmd + data) */
-#define VIRTIO_NET_MAX_QUEUE_PAIRS VM_NET_MAX_QUEUE_PAIRS
+#define VIRTIO_NET_MAX_QUEUE_PAIRS 8
+
+#define VIRTIO_NET_TAP_NAME_MAX	       16  /* IFNAMSIZ */
+#define VIRTIO_NET_VHOST_USER_PATH_MAX 108 /* sockaddr_un.sun_path */
+
+/*
+ * One --net (parsed by the machine layer, vmm-core/machine/): virtio-net on
+ * a host TAP interface (virtio_net.c), or, with vhost_user set, on a
+ * vhost-user backend (vhost_user_net.c).
+ */
+struct virtio_net_conf {
+	char tap[VIRTIO_NET_TAP_NAME_MAX]; /* interface name, NUL-terminated */
+	uint8_t mac[6];
+	bool mac_set;		  /* else the device derives a locally administered MAC */
+	unsigned num_queue_pairs; /* 1..VIRTIO_NET_MAX_QUEUE_PAIRS: one RX + one TX queue each */
+	char vhost_user[VIRTIO_NET_VHOST_USER_PATH_MAX]; /* backend socket path; "" for a TAP */
+	bool vhost_user_server;				 /* sluice listens, the backend connects */
+};
 
 /* What TX header validation decided for one chain. */
 enum virtio_net_tx_verdict {
@@ -137,7 +154,7 @@ uint8_t virtio_net_ctrl_parse(const uint8_t *cmd, size_t len, uint64_t features,
  */
 #define VIRTIO_NET_CTRL_LOG_LIMIT 16 /* refused commands logged per device */
 struct virtio_net_ctrl {
-	char name[128]; /* device, for log lines */
+	struct log_dev log; /* the device: "virtio-net TAP", "vhost-user-net PATH" */
 	unsigned max_pairs;
 	int (*set_pairs)(void *opaque, unsigned pairs);
 	void *opaque;
@@ -187,7 +204,7 @@ struct virtio_net_pair {
 
 struct virtio_net {
 	struct virtio_pci_dev vdev;
-	struct virtio_device_ops ops; /* per device: queue count differs */
+	struct log_dev log; /* "virtio-net" (lines name the TAP themselves) */
 	struct net_tap tap;
 	uint8_t mac[6];
 	unsigned max_pairs;
@@ -205,8 +222,8 @@ struct virtio_net {
  * to be added to the PCI root (net->vdev.pci). The workers start here and
  * idle until the driver sets DRIVER_OK.
  */
-int virtio_net_init(struct virtio_net *net, const struct vm_net_config *cfg, struct guest_mem *mem,
-		    struct evloop *loop, struct gsi_router *router, int vm_fd);
+int virtio_net_init(struct virtio_net *net, const struct virtio_net_conf *cfg,
+		    const struct virtio_env *env);
 void virtio_net_destroy(struct virtio_net *net);
 
 #endif

@@ -170,12 +170,13 @@ int virtio_pci_queue_set_external(struct virtio_pci_dev *vdev, unsigned q)
 		log_err("virtio-pci: %s: eventfd: %s", vdev->pci.name, strerror(errno));
 		return ret;
 	}
-	if (vdev->loop) {
-		evloop_del(vdev->loop, vq->kick_fd);
-		if ((ret = evloop_add(vdev->loop, vq->call_fd, EPOLLIN, virtio_pci_on_call, vq))) {
+	if (vdev->env.loop) {
+		evloop_del(vdev->env.loop, vq->kick_fd);
+		if ((ret = evloop_add(vdev->env.loop, vq->call_fd, EPOLLIN, virtio_pci_on_call,
+				      vq))) {
 			close(vq->call_fd);
 			vq->call_fd = -1;
-			evloop_add(vdev->loop, vq->kick_fd, EPOLLIN, virtio_pci_on_kick, vq);
+			evloop_add(vdev->env.loop, vq->kick_fd, EPOLLIN, virtio_pci_on_kick, vq);
 			return ret;
 		}
 	}
@@ -214,12 +215,12 @@ static void virtio_pci_on_intx(void *opaque, int fd, uint32_t events)
 
 static void virtio_pci_bind_kicks(struct virtio_pci_dev *vdev, uint64_t bar_addr)
 {
-	for (unsigned q = 0; q < vdev->nr_queues && vdev->vm_fd >= 0; q++) {
+	for (unsigned q = 0; q < vdev->nr_queues && vdev->env.vm_fd >= 0; q++) {
 		struct virtio_pci_queue *vq = &vdev->queues[q];
 		uint64_t addr = bar_addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
 
 		/* Unbound, the kick still works: the BAR write handler signals the eventfd. */
-		if (ioeventfd_assign(vdev->vm_fd, vq->kick_fd, addr, 2, false, false, 0) == 0) {
+		if (ioeventfd_assign(vdev->env.vm_fd, vq->kick_fd, addr, 2, false, false, 0) == 0) {
 			vq->kick_bound = true;
 			vq->kick_addr = addr;
 		}
@@ -232,8 +233,8 @@ static void virtio_pci_unbind_kicks(struct virtio_pci_dev *vdev)
 		struct virtio_pci_queue *vq = &vdev->queues[q];
 
 		if (vq->kick_bound)
-			ioeventfd_deassign(vdev->vm_fd, vq->kick_fd, vq->kick_addr, 2, false, false,
-					   0);
+			ioeventfd_deassign(vdev->env.vm_fd, vq->kick_fd, vq->kick_addr, 2, false,
+					   false, 0);
 		vq->kick_bound = false;
 	}
 }
@@ -265,7 +266,7 @@ static void virtio_pci_reset(struct virtio_pci_dev *vdev)
 		struct virtio_pci_queue *vq = &vdev->queues[q];
 
 		virtq_reset(&vq->vq);
-		vq->size = vdev->ops->queue_max_size;
+		vq->size = vdev->queue_max_size;
 		vq->msix_vector = VIRTIO_PCI_NO_VECTOR;
 		vq->enabled = false;
 		vq->desc = vq->avail = vq->used = 0;
@@ -330,7 +331,7 @@ static void virtio_pci_enable_queue(struct virtio_pci_dev *vdev, struct virtio_p
 
 	if (vq->enabled)
 		return;
-	if (virtq_init(&vq->vq, vdev->mem, vq->size) ||
+	if (virtq_init(&vq->vq, vdev->env.dma, vq->size) ||
 	    virtq_set_addrs(&vq->vq, vq->desc, vq->avail, vq->used) ||
 	    virtq_enable(&vq->vq, event_idx)) {
 		virtio_pci_needs_reset(vdev, "queue enabled with an invalid size or rings");
@@ -495,7 +496,7 @@ static void virtio_pci_common_write(struct virtio_pci_dev *vdev, uint32_t off, u
 		goto ignored; /* the ring layout is fixed while the queue runs */
 	switch (field) {
 	case VIRTIO_PCI_COMMON_Q_SIZE:
-		if (!v || v > vdev->ops->queue_max_size || (v & (v - 1)))
+		if (!v || v > vdev->queue_max_size || (v & (v - 1)))
 			goto ignored;
 		vq->size = (uint16_t)v;
 		return;
@@ -552,7 +553,7 @@ static void virtio_pci_bar_access(struct virtio_pci_dev *vdev, uint64_t off, uin
 	} else if (off >= VIRTIO_PCI_DEVCFG_OFF && off < VIRTIO_PCI_DEVCFG_OFF + 0x1000) {
 		uint32_t c = (uint32_t)(off - VIRTIO_PCI_DEVCFG_OFF);
 
-		if (c + len > vdev->ops->config_size)
+		if (c + len > vdev->config_size)
 			return;
 		pthread_mutex_lock(&vdev->lock);
 		if (rdata && vdev->ops->config_read)
@@ -678,7 +679,6 @@ static int virtio_pci_add_cap(struct virtio_pci_dev *vdev, uint8_t type, uint32_
 
 static int virtio_pci_add_caps(struct virtio_pci_dev *vdev)
 {
-	const struct virtio_device_ops *ops = vdev->ops;
 	int cap;
 
 	if ((cap = virtio_pci_add_cap(vdev, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_CAP_LEN,
@@ -686,15 +686,15 @@ static int virtio_pci_add_caps(struct virtio_pci_dev *vdev)
 		return cap;
 	if ((cap = virtio_pci_add_cap(vdev, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_CAP_LEN,
 				      VIRTIO_PCI_NOTIFY_OFF,
-				      ops->nr_queues * VIRTIO_PCI_NOTIFY_MULT)) < 0)
+				      vdev->nr_queues * VIRTIO_PCI_NOTIFY_MULT)) < 0)
 		return cap;
 	pci_config_set32(&vdev->pci.cfg, (uint32_t)cap + 16, VIRTIO_PCI_NOTIFY_MULT);
 	if ((cap = virtio_pci_add_cap(vdev, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_CAP_LEN,
 				      VIRTIO_PCI_ISR_OFF, 1)) < 0)
 		return cap;
-	if (ops->config_size &&
+	if (vdev->config_size &&
 	    (cap = virtio_pci_add_cap(vdev, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_CAP_LEN,
-				      VIRTIO_PCI_DEVCFG_OFF, ops->config_size)) < 0)
+				      VIRTIO_PCI_DEVCFG_OFF, vdev->config_size)) < 0)
 		return cap;
 	/* Last, so virtio_pci_cfg_cap finds it: the driver picks bar/offset/length. */
 	if ((cap = virtio_pci_add_cap(vdev, VIRTIO_PCI_CAP_PCI_CFG, VIRTIO_PCI_CFG_CAP_LEN, 0, 0)) <
@@ -707,11 +707,28 @@ static int virtio_pci_add_caps(struct virtio_pci_dev *vdev)
 	return 0;
 }
 
-int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops *ops, void *opaque,
-		    struct guest_mem *mem, struct evloop *loop, struct gsi_router *router,
-		    int vm_fd)
+/*
+ * The DMA space unmapped a range: queues whose rings it overlaps translate
+ * them again before their next access. Runs with the space's mutex held;
+ * vdev->lock is what every ring access holds.
+ */
+static void virtio_pci_dma_unmap(struct dma_listener *l, uint64_t iova, uint64_t size)
 {
-	unsigned nvec = ops->nr_queues + 1;
+	struct virtio_pci_dev *vdev =
+	    (struct virtio_pci_dev *)((char *)l - offsetof(struct virtio_pci_dev, dma_listener));
+
+	pthread_mutex_lock(&vdev->lock);
+	for (unsigned q = 0; q < vdev->nr_queues; q++)
+		virtq_invalidate(&vdev->queues[q].vq, iova, size);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops *ops,
+		    const struct virtio_pci_params *params, void *opaque,
+		    const struct virtio_env *env)
+{
+	struct evloop *loop = env->loop;
+	unsigned nvec = params->nr_queues + 1;
 	int ret;
 
 	memset(vdev, 0, sizeof(*vdev));
@@ -722,21 +739,21 @@ int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops 
 		vdev->queues[q].kick_fd = -1;
 		vdev->queues[q].call_fd = -1;
 	}
-	if (!ops->nr_queues || ops->nr_queues > VIRTIO_PCI_MAX_QUEUES || !ops->queue_max_size ||
-	    ops->queue_max_size > VIRTQ_MAX_SIZE ||
-	    (ops->queue_max_size & (ops->queue_max_size - 1)) ||
-	    ops->config_size > VIRTIO_PCI_CONFIG_MAX || !ops->queue_notify) {
+	if (!params->nr_queues || params->nr_queues > VIRTIO_PCI_MAX_QUEUES ||
+	    !params->queue_max_size || params->queue_max_size > VIRTQ_MAX_SIZE ||
+	    (params->queue_max_size & (params->queue_max_size - 1)) ||
+	    params->config_size > VIRTIO_PCI_CONFIG_MAX || !ops->queue_notify || !env->dma) {
 		log_err("virtio-pci: %s: bad device description (%u queues of %u)", ops->name,
-			ops->nr_queues, ops->queue_max_size);
+			params->nr_queues, params->queue_max_size);
 		return -EINVAL;
 	}
 	vdev->ops = ops;
 	vdev->opaque = opaque;
-	vdev->mem = mem;
-	vdev->loop = loop;
-	vdev->vm_fd = vm_fd;
-	vdev->nr_queues = ops->nr_queues;
-	vdev->device_features = ops->features | VIRTIO_PCI_TRANSPORT_FEATURES;
+	vdev->env = *env;
+	vdev->nr_queues = params->nr_queues;
+	vdev->queue_max_size = params->queue_max_size;
+	vdev->config_size = params->config_size;
+	vdev->device_features = params->features | VIRTIO_PCI_TRANSPORT_FEATURES;
 	if ((ret = -pthread_mutex_init(&vdev->lock, NULL))) {
 		log_err("virtio-pci: %s: mutex init failed", ops->name);
 		return ret;
@@ -755,7 +772,7 @@ int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops 
 		goto err_pci;
 	if ((ret =
 		 msix_init(&vdev->msix, &vdev->pci, nvec, VIRTIO_PCI_BAR, VIRTIO_PCI_MSIX_TABLE_OFF,
-			   VIRTIO_PCI_BAR, VIRTIO_PCI_MSIX_PBA_OFF, router, vm_fd)))
+			   VIRTIO_PCI_BAR, VIRTIO_PCI_MSIX_PBA_OFF, env->router, env->vm_fd)))
 		goto err_pci;
 	if ((ret = virtio_pci_add_caps(vdev)))
 		goto err_msix;
@@ -785,6 +802,10 @@ int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops 
 	virtio_pci_reset(vdev);
 	vdev->isr = 0;
 	pthread_mutex_unlock(&vdev->lock);
+	/* Last: from here an unmap may take vdev->lock. */
+	vdev->dma_listener.unmap = virtio_pci_dma_unmap;
+	if ((ret = dma_listener_register(env->dma, &vdev->dma_listener)))
+		goto err_fds;
 	return 0;
 err_fds:
 	if (loop) {
@@ -811,21 +832,22 @@ void virtio_pci_destroy(struct virtio_pci_dev *vdev)
 {
 	if (!vdev->ops)
 		return;
+	dma_listener_unregister(vdev->env.dma, &vdev->dma_listener);
 	pthread_mutex_lock(&vdev->pci.lock);
 	virtio_pci_unbind_kicks(vdev);
 	pthread_mutex_unlock(&vdev->pci.lock);
 	for (unsigned q = 0; q < vdev->nr_queues; q++) {
-		if (vdev->loop)
-			evloop_del(vdev->loop, vdev->queues[q].kick_fd);
+		if (vdev->env.loop)
+			evloop_del(vdev->env.loop, vdev->queues[q].kick_fd);
 		close(vdev->queues[q].kick_fd);
 		if (vdev->queues[q].call_fd >= 0) {
-			if (vdev->loop)
-				evloop_del(vdev->loop, vdev->queues[q].call_fd);
+			if (vdev->env.loop)
+				evloop_del(vdev->env.loop, vdev->queues[q].call_fd);
 			close(vdev->queues[q].call_fd);
 		}
 	}
-	if (vdev->loop)
-		evloop_del(vdev->loop, vdev->intx_efd);
+	if (vdev->env.loop)
+		evloop_del(vdev->env.loop, vdev->intx_efd);
 	close(vdev->intx_efd);
 	msix_destroy(&vdev->msix);
 	pci_device_destroy(&vdev->pci);

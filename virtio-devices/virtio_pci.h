@@ -8,9 +8,16 @@
  *   0x2000 device configuration   0x3000 notifications (4 bytes per queue)
  *   0x4000 MSI-X table            0x6000 MSI-X PBA
  *
- * A device class is one struct virtio_device_ops; the transport owns
- * feature negotiation, device status and reset, the queues' registers and
- * struct virtq, notifications and interrupts.
+ * A device class is one const struct virtio_device_ops; what differs
+ * between instances of a class (features, queue count) is a struct
+ * virtio_pci_params, and what the VM provides (DMA space, event loop, GSI
+ * router, VM fd) a struct virtio_env shared by every device. The transport
+ * owns feature negotiation, device status and reset, the queues' registers
+ * and struct virtq, notifications and interrupts.
+ *
+ * DMA: every queue translates through env->dma (virtqueue.c). The transport
+ * listens to that space and drops a queue's cached ring pointers when an
+ * unmap overlaps them (virtq_invalidate, under vdev->lock).
  *
  * Threads: BAR accesses arrive on vCPU threads, queue kicks on the event
  * loop (the queue's eventfd, bound by KVM_IOEVENTFD to its notify address
@@ -28,8 +35,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dma.h"
 #include "evloop.h"
-#include "guest_mem.h"
 #include "irq.h"
 #include "msix.h"
 #include "pci.h"
@@ -82,15 +89,31 @@
 
 struct virtio_pci_dev;
 
-/* One per device class. Callbacks run with vdev->lock held. */
+/*
+ * What a virtio device needs from the VM, built once per VM (by the
+ * machine layer, vmm-core/machine/machine.c) and copied into each device;
+ * what it points to must outlive the devices.
+ */
+struct virtio_env {
+	struct dma_space *dma;	   /* the devices' DMA address space (identity over guest RAM) */
+	struct evloop *loop;	   /* NULL (tests): kicks only through virtio_pci_kick() */
+	struct gsi_router *router; /* MSI-X routing; NULL in tests */
+	int vm_fd;		   /* -1: no KVM (tests); no ioeventfd/irqfd */
+};
+
+/* One instance's shape: what differs between devices of one class. */
+struct virtio_pci_params {
+	uint64_t features;	 /* device bits; the transport adds VERSION_1 and the ring bits */
+	unsigned nr_queues;	 /* 1..VIRTIO_PCI_MAX_QUEUES */
+	uint16_t queue_max_size; /* power of two, <= VIRTQ_MAX_SIZE */
+	uint32_t config_size;	 /* bytes of device config (<= VIRTIO_PCI_CONFIG_MAX) */
+};
+
+/* One per device class, const. Callbacks run with vdev->lock held. */
 struct virtio_device_ops {
 	const char *name;
 	uint16_t device_id;  /* VIRTIO_ID_* */
 	uint32_t class_code; /* PCI class/subclass/prog-if */
-	uint64_t features;   /* device bits; the transport adds VERSION_1 and the ring bits */
-	unsigned nr_queues;  /* 1..VIRTIO_PCI_MAX_QUEUES */
-	uint16_t queue_max_size;
-	uint32_t config_size; /* bytes of device config (<= VIRTIO_PCI_CONFIG_MAX) */
 	/*
 	 * Device config access, already bounds-checked against config_size.
 	 * Optional: without config_read, reads come from vdev->config.
@@ -132,9 +155,10 @@ struct virtio_pci_dev {
 	const struct virtio_device_ops *ops;
 	void *opaque;	       /* the device model */
 	const uint8_t *config; /* config_size bytes the device keeps current (vdev->lock) */
-	struct guest_mem *mem;
-	struct evloop *loop;
-	int vm_fd; /* -1: no KVM (tests); kicks then come only through BAR writes */
+	struct virtio_env env; /* env.vm_fd -1: kicks come only through BAR writes */
+	struct dma_listener dma_listener; /* unmaps: drop cached ring pointers */
+	uint16_t queue_max_size;
+	uint32_t config_size;
 
 	pthread_mutex_t lock;
 	uint64_t device_features;
@@ -152,12 +176,13 @@ struct virtio_pci_dev {
 };
 
 /*
- * Build the PCI function for ops (not yet on the bus: the caller adds
- * vdev->pci to the root). router/vm_fd route MSI-X (NULL/-1 in tests).
+ * Build the PCI function of class ops with params (not yet on the bus: the
+ * caller adds vdev->pci to the root); opaque is the device model. Both
+ * params and env are copied.
  */
-int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops *ops, void *opaque,
-		    struct guest_mem *mem, struct evloop *loop, struct gsi_router *router,
-		    int vm_fd);
+int virtio_pci_init(struct virtio_pci_dev *vdev, const struct virtio_device_ops *ops,
+		    const struct virtio_pci_params *params, void *opaque,
+		    const struct virtio_env *env);
 void virtio_pci_destroy(struct virtio_pci_dev *vdev);
 
 /* For devices: queue q's ring (q < nr_queues). */

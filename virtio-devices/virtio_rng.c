@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "virtio_rng.h"
 #include "log.h"
+#include "pci.h"
 #include "virtio.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
 
-#define PCI_CLASS_OTHERS 0xff0000
-
 /* Fill up to max bytes of the writable buffers; returns the bytes written. */
-static uint32_t virtio_rng_fill(const struct virtq_elem *elem, uint32_t max)
+static uint32_t virtio_rng_fill(struct virtio_rng *rng, const struct virtq_elem *elem, uint32_t max)
 {
 	uint32_t done = 0;
 
@@ -22,7 +21,7 @@ static uint32_t virtio_rng_fill(const struct virtq_elem *elem, uint32_t max)
 
 		if (got <= 0) {
 			if (got < 0 && errno != EAGAIN && errno != EINTR)
-				log_warn("virtio-rng: getrandom: %s", strerror(errno));
+				log_dev_warn(&rng->log, "getrandom: %s", strerror(errno));
 			break;
 		}
 		done += (uint32_t)got;
@@ -46,7 +45,7 @@ static void virtio_rng_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 
 		if (virtq_pop(vq, &elem) <= 0)
 			break; /* empty, or a guest error the transport turns into NEEDS_RESET */
-		written = virtio_rng_fill(&elem, VIRTIO_RNG_MAX_PER_CHAIN);
+		written = virtio_rng_fill(rng, &elem, VIRTIO_RNG_MAX_PER_CHAIN);
 		if (virtq_push(vq, &elem, written))
 			break;
 		rng->bytes_served += written;
@@ -60,16 +59,19 @@ static const struct virtio_device_ops virtio_rng_ops = {
     .name = "virtio-rng",
     .device_id = VIRTIO_ID_RNG,
     .class_code = PCI_CLASS_OTHERS,
-    .nr_queues = 1,
-    .queue_max_size = VIRTIO_RNG_QUEUE_SIZE,
     .queue_notify = virtio_rng_queue_notify,
 };
 
-int virtio_rng_init(struct virtio_rng *rng, struct guest_mem *mem, struct evloop *loop,
-		    struct gsi_router *router, int vm_fd)
+int virtio_rng_init(struct virtio_rng *rng, const struct virtio_env *env)
 {
+	static const struct virtio_pci_params params = {
+	    .nr_queues = 1,
+	    .queue_max_size = VIRTIO_RNG_QUEUE_SIZE,
+	};
+
 	memset(rng, 0, sizeof(*rng));
-	return virtio_pci_init(&rng->vdev, &virtio_rng_ops, rng, mem, loop, router, vm_fd);
+	log_dev_init(&rng->log, "virtio-rng");
+	return virtio_pci_init(&rng->vdev, &virtio_rng_ops, &params, rng, env);
 }
 
 void virtio_rng_destroy(struct virtio_rng *rng)

@@ -8,6 +8,7 @@
 #ifndef SLUICE_VIRTIO_RNG_H
 #define SLUICE_VIRTIO_RNG_H
 
+#include "log.h"
 #include "virtio_pci.h"
 
 #define VIRTIO_RNG_QUEUE_SIZE	 256
@@ -16,12 +17,12 @@
 
 struct virtio_rng {
 	struct virtio_pci_dev vdev;
+	struct log_dev log; /* "virtio-rng" */
 	uint64_t bytes_served;
 };
 
 /* The device, ready to be added to the PCI root (rng->vdev.pci). */
-int virtio_rng_init(struct virtio_rng *rng, struct guest_mem *mem, struct evloop *loop,
-		    struct gsi_router *router, int vm_fd);
+int virtio_rng_init(struct virtio_rng *rng, const struct virtio_env *env);
 void virtio_rng_destroy(struct virtio_rng *rng);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "virtqueue.h"
-#include "guest_mem.h"
+#include "dma.h"
 #include "log.h"
 
 #include <endian.h>
@@ -71,23 +71,55 @@ static int virtq_fail(struct virtq *vq, const char *why)
 	return -EINVAL;
 }
 
-int virtq_init(struct virtq *vq, struct guest_mem *mem, uint16_t size)
+int virtq_init(struct virtq *vq, struct dma_space *dma, uint16_t size)
 {
 	memset(vq, 0, sizeof(*vq));
 	if (size == 0 || size > VIRTQ_MAX_SIZE || (size & (size - 1))) {
 		log_err("virtqueue size %u is not a power of two in [1, %u]", size, VIRTQ_MAX_SIZE);
 		return -EINVAL;
 	}
-	vq->mem = mem;
+	vq->dma = dma;
 	vq->size = size;
+	return 0;
+}
+
+/* One ring as one host range: 0, -EFAULT (not mapped) or -E2BIG (split). */
+static int ring_translate(struct virtq *vq, uint64_t iova, uint64_t len, enum dma_direction dir,
+			  uint8_t **hva)
+{
+	struct iovec iov;
+	int n = dma_translate(vq->dma, iova, len, dir, &iov, 1);
+
+	if (n < 0)
+		return n == -E2BIG ? -E2BIG : -EFAULT;
+	*hva = iov.iov_base;
+	return 0;
+}
+
+/* Translate the three rings (addresses already checked for alignment). */
+static int rings_translate(struct virtq *vq)
+{
+	uint8_t *d = NULL, *a = NULL, *u = NULL;
+	int ret;
+
+	/* The device reads the descriptors and the available ring, writes the used ring. */
+	if ((ret = ring_translate(vq, vq->desc, desc_bytes(vq->size), DMA_TO_DEVICE, &d)) ||
+	    (ret = ring_translate(vq, vq->avail, avail_bytes(vq->size), DMA_TO_DEVICE, &a)) ||
+	    (ret = ring_translate(vq, vq->used, used_bytes(vq->size), DMA_FROM_DEVICE, &u)))
+		return ret;
+	vq->desc_hva = d;
+	vq->avail_hva = a;
+	vq->used_hva = u;
+	vq->rings_stale = false;
 	return 0;
 }
 
 int virtq_set_addrs(struct virtq *vq, uint64_t desc, uint64_t avail, uint64_t used)
 {
-	uint8_t *d, *a, *u;
+	int ret;
 
 	vq->desc_hva = vq->avail_hva = vq->used_hva = NULL;
+	vq->rings_stale = false;
 	vq->ready = false;
 	/* Before the checks, so the log line names what the driver wrote. */
 	vq->desc = desc;
@@ -95,19 +127,53 @@ int virtq_set_addrs(struct virtq *vq, uint64_t desc, uint64_t avail, uint64_t us
 	vq->used = used;
 	if (desc % VIRTQ_DESC_ALIGN || avail % VIRTQ_AVAIL_ALIGN || used % VIRTQ_USED_ALIGN)
 		return virtq_fail(vq, "misaligned ring address");
-	d = guest_mem_ptr(vq->mem, desc, desc_bytes(vq->size));
-	a = guest_mem_ptr(vq->mem, avail, avail_bytes(vq->size));
-	u = guest_mem_ptr(vq->mem, used, used_bytes(vq->size));
-	if (!d || !a || !u)
+	ret = rings_translate(vq);
+	if (ret == -E2BIG)
+		return virtq_fail(vq, "ring not contiguous in host memory");
+	if (ret)
 		return virtq_fail(vq, "ring not entirely in guest RAM");
-	vq->desc_hva = d;
-	vq->avail_hva = a;
-	vq->used_hva = u;
 	return 0;
+}
+
+/*
+ * Before every ring access: after an unmap hit the rings (virtq_invalidate)
+ * translate them again. false: they are gone and the queue is broken.
+ */
+static bool virtq_rings(struct virtq *vq)
+{
+	if (!vq->rings_stale)
+		return true;
+	if (rings_translate(vq)) {
+		virtq_fail(vq, "ring no longer mapped");
+		return false;
+	}
+	return true;
+}
+
+/* [a, a + alen) and [b, b + blen) share a byte; no overflow for ranges reaching 2^64. */
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	if (!alen || !blen)
+		return false;
+	return a >= b ? a - b < blen : b - a < alen;
+}
+
+void virtq_invalidate(struct virtq *vq, uint64_t iova, uint64_t size)
+{
+	if (!vq->desc_hva)
+		return; /* no rings cached (none set, or already stale) */
+	if (!ranges_overlap(vq->desc, desc_bytes(vq->size), iova, size) &&
+	    !ranges_overlap(vq->avail, avail_bytes(vq->size), iova, size) &&
+	    !ranges_overlap(vq->used, used_bytes(vq->size), iova, size))
+		return;
+	vq->desc_hva = vq->avail_hva = vq->used_hva = NULL;
+	vq->rings_stale = true;
 }
 
 int virtq_enable(struct virtq *vq, bool event_idx)
 {
+	if (vq->rings_stale && !virtq_rings(vq))
+		return -EINVAL;
 	if (!vq->desc_hva) {
 		log_err("virtqueue enabled without valid ring addresses");
 		return -EINVAL;
@@ -124,11 +190,42 @@ static void set_avail_event(struct virtq *vq, uint16_t idx)
 			 __ATOMIC_RELAXED);
 }
 
+/*
+ * Where descriptors come from: the descriptor ring (one host range), or an
+ * indirect table, which may be several (a descriptor can straddle two).
+ */
+struct desc_table {
+	const struct iovec *iov;
+	unsigned nr_iov;
+	uint32_t len; /* descriptors */
+};
+
 /* Reads the descriptor once: all checks and uses work on this copy, so the
- * guest cannot change a field between its check and its use. */
-static void desc_fetch(const uint8_t *table, uint32_t i, struct virtq_desc *d)
+ * guest cannot change a field between its check and its use. i < t->len. */
+static void desc_fetch(const struct desc_table *t, uint32_t i, struct virtq_desc *d)
 {
-	memcpy(d, table + 16 * (uint64_t)i, sizeof(*d));
+	uint64_t off = 16 * (uint64_t)i;
+
+	if (t->nr_iov == 1) {
+		memcpy(d, (const uint8_t *)t->iov[0].iov_base + off, sizeof(*d));
+	} else {
+		uint8_t *p = (uint8_t *)d;
+		size_t left = sizeof(*d);
+
+		for (unsigned k = 0; k < t->nr_iov && left; k++) {
+			size_t l = t->iov[k].iov_len, c;
+
+			if (off >= l) {
+				off -= l;
+				continue;
+			}
+			c = l - off < left ? l - off : left;
+			memcpy(p, (const uint8_t *)t->iov[k].iov_base + off, c);
+			p += c;
+			left -= c;
+			off = 0;
+		}
+	}
 	d->addr = le64toh(d->addr);
 	d->len = le32toh(d->len);
 	d->flags = le16toh(d->flags);
@@ -137,16 +234,19 @@ static void desc_fetch(const uint8_t *table, uint32_t i, struct virtq_desc *d)
 
 static int walk_chain(struct virtq *vq, struct virtq_elem *elem)
 {
-	const uint8_t *table = vq->desc_hva;
-	uint32_t table_len = vq->size, i = elem->head;
+	struct iovec ring = {.iov_base = vq->desc_hva, .iov_len = desc_bytes(vq->size)};
+	struct iovec itable[VIRTQ_INDIRECT_MAX_IOV];
+	struct desc_table table = {.iov = &ring, .nr_iov = 1, .len = vq->size};
+	uint32_t i = elem->head;
 	unsigned limit = vq->size < VIRTQ_MAX_CHAIN ? vq->size : VIRTQ_MAX_CHAIN;
 	unsigned visited = 0;
 	uint64_t total_out = 0, total_in = 0;
 	bool indirect = false, seen_write = false;
 	struct virtq_desc d;
+	int n;
 
 	for (;;) {
-		desc_fetch(table, i, &d);
+		desc_fetch(&table, i, &d);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (indirect)
 				return virtq_fail(vq, "nested indirect descriptor");
@@ -156,10 +256,16 @@ static int walk_chain(struct virtq *vq, struct virtq_elem *elem)
 				return virtq_fail(vq, "indirect descriptor with NEXT set");
 			if (d.len == 0 || d.len % sizeof(struct virtq_desc))
 				return virtq_fail(vq, "indirect table length not a multiple of 16");
-			table = guest_mem_ptr(vq->mem, d.addr, d.len);
-			if (!table)
+			n = dma_translate(vq->dma, d.addr, d.len, DMA_TO_DEVICE, itable,
+					  VIRTQ_INDIRECT_MAX_IOV);
+			if (n == -E2BIG)
+				return virtq_fail(vq,
+						  "indirect table split into too many host ranges");
+			if (n < 0)
 				return virtq_fail(vq, "indirect table outside guest RAM");
-			table_len = d.len / sizeof(struct virtq_desc);
+			table = (struct desc_table){.iov = itable,
+						    .nr_iov = (unsigned)n,
+						    .len = d.len / sizeof(struct virtq_desc)};
 			indirect = true;
 			i = 0;
 			/* The indirect descriptor itself is not a buffer: only the
@@ -175,21 +281,23 @@ static int walk_chain(struct virtq *vq, struct virtq_elem *elem)
 			return virtq_fail(vq, "device-readable descriptor after a writable one");
 		}
 		if (d.len) {
-			void *p = guest_mem_ptr(vq->mem, d.addr, d.len);
-			unsigned n = elem->nr_out + elem->nr_in;
+			bool write = d.flags & VIRTQ_DESC_F_WRITE;
+			unsigned used = elem->nr_out + elem->nr_in;
 
-			if (!p)
-				return virtq_fail(vq, "buffer outside guest RAM");
-			if (n >= elem->max_iov)
+			/* The limit counts host iovecs: one buffer may be several. */
+			n = dma_translate(vq->dma, d.addr, d.len,
+					  write ? DMA_FROM_DEVICE : DMA_TO_DEVICE, elem->iov + used,
+					  elem->max_iov - used);
+			if (n == -E2BIG)
 				return virtq_fail(vq,
 						  "chain has more buffers than the device accepts");
-			elem->iov[n].iov_base = p;
-			elem->iov[n].iov_len = d.len;
-			if (d.flags & VIRTQ_DESC_F_WRITE) {
-				elem->nr_in++;
+			if (n < 0)
+				return virtq_fail(vq, "buffer outside guest RAM");
+			if (write) {
+				elem->nr_in += (unsigned)n;
 				total_in += d.len;
 			} else {
-				elem->nr_out++;
+				elem->nr_out += (unsigned)n;
 				total_out += d.len;
 			}
 			/* used.len is 32 bits: a larger chain cannot be reported. */
@@ -198,7 +306,7 @@ static int walk_chain(struct virtq *vq, struct virtq_elem *elem)
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
-		if (d.next >= table_len)
+		if (d.next >= table.len)
 			return virtq_fail(vq, "next descriptor index out of range");
 		i = d.next;
 	}
@@ -218,6 +326,8 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 		return -EINVAL;
 	if (!vq->ready)
 		return 0;
+	if (!virtq_rings(vq))
+		return -EINVAL;
 	/*
 	 * Acquire: the driver writes the ring entry and descriptors before it
 	 * publishes avail->idx (2.7.13.3.1); reading them must not be hoisted
@@ -269,6 +379,8 @@ int virtq_push_deferred(struct virtq *vq, const struct virtq_elem *elem, uint32_
 			elem->total_in);
 		return -EINVAL;
 	}
+	if (!virtq_rings(vq))
+		return -EINVAL;
 	slot = vq->used_idx & (vq->size - 1);
 	__atomic_store_n(ring32(vq->used_hva, USED_RING(slot)), htole32(elem->head),
 			 __ATOMIC_RELAXED);
@@ -281,7 +393,7 @@ int virtq_push_deferred(struct virtq *vq, const struct virtq_elem *elem, uint32_
 
 void virtq_publish(struct virtq *vq)
 {
-	if (!vq->ready || vq->error)
+	if (!vq->ready || vq->error || !virtq_rings(vq))
 		return;
 	/* Release: the used elements (and the data written into the buffers)
 	 * must be visible before the driver can see the new used->idx. */
@@ -302,7 +414,7 @@ bool virtq_should_notify(struct virtq *vq)
 	uint16_t old, event, flags;
 	bool valid;
 
-	if (!vq->ready)
+	if (!vq->ready || !virtq_rings(vq))
 		return false;
 	/*
 	 * Full fence: our used->idx store must be globally visible before we
@@ -330,7 +442,7 @@ bool virtq_should_notify(struct virtq *vq)
 
 void virtq_disable_notify(struct virtq *vq)
 {
-	if (!vq->ready)
+	if (!vq->ready || !virtq_rings(vq))
 		return;
 	vq->notify_off = true;
 	/* With EVENT_IDX, leaving avail_event behind is the suppression. */
@@ -343,7 +455,7 @@ bool virtq_enable_notify(struct virtq *vq)
 {
 	uint16_t avail_idx;
 
-	if (!vq->ready)
+	if (!vq->ready || !virtq_rings(vq))
 		return false;
 	vq->notify_off = false;
 	if (vq->event_idx)
@@ -362,11 +474,11 @@ bool virtq_enable_notify(struct virtq *vq)
 
 void virtq_reset(struct virtq *vq)
 {
-	struct guest_mem *mem = vq->mem;
+	struct dma_space *dma = vq->dma;
 	uint16_t size = vq->size;
 
 	memset(vq, 0, sizeof(*vq));
-	vq->mem = mem;
+	vq->dma = dma;
 	vq->size = size;
 }
 

@@ -59,7 +59,6 @@
 #define MPS_INTI_LEVEL	     (0x3 << 2)
 
 #define AML_ZERO	  0x00
-#define AML_ONE		  0x01
 #define AML_NAME_OP	  0x08
 #define AML_BYTE_PREFIX	  0x0a
 #define AML_WORD_PREFIX	  0x0b
@@ -254,44 +253,6 @@ static void aml_s5(struct aml *a)
 	aml_close(a, pkg);
 }
 
-/* Device(COM1): PNP0501, IO 0x3f8-0x3ff, IRQ 4. */
-static void aml_com1(struct aml *a)
-{
-	static const uint8_t crs[] = {
-	    0x47,
-	    0x01, /* IO, 16-bit decode */
-	    SERIAL_COM1_BASE & 0xff,
-	    SERIAL_COM1_BASE >> 8, /* min */
-	    SERIAL_COM1_BASE & 0xff,
-	    SERIAL_COM1_BASE >> 8, /* max */
-	    0x00,
-	    SERIAL_NR_PORTS, /* alignment, length */
-	    0x22,
-	    1 << SERIAL_COM1_GSI,
-	    0x00, /* IRQNoFlags {4} */
-	    0x79,
-	    0x00, /* end tag */
-	};
-	size_t dev, buf;
-
-	aml_byte(a, AML_EXT_OP_PREFIX);
-	aml_byte(a, AML_DEVICE_OP);
-	dev = aml_open(a);
-	aml_bytes(a, "COM1", 4);
-	aml_name(a, "_HID");
-	aml_dword(a, aml_eisa_id("PNP0501"));
-	aml_name(a, "_UID");
-	aml_byte(a, AML_ONE);
-	aml_name(a, "_CRS");
-	aml_byte(a, AML_BUFFER_OP);
-	buf = aml_open(a);
-	aml_byte(a, AML_BYTE_PREFIX);
-	aml_byte(a, sizeof(crs));
-	aml_bytes(a, crs, sizeof(crs));
-	aml_close(a, buf);
-	aml_close(a, dev);
-}
-
 /* An integer in its shortest AML encoding. */
 static void aml_int(struct aml *a, uint64_t v)
 {
@@ -330,6 +291,91 @@ static void aml_crs(struct aml *a, const uint8_t *res, size_t len)
 	aml_close(a, buf);
 }
 
+/* Name(seg, Integer) */
+struct aml_named_int {
+	char seg[5];
+	uint64_t value;
+};
+
+#define AML_DEVICE_MAX_INTS 4
+
+/*
+ * What a Device() node holds. Every node of the DSDT (and the vIOMMU/VFIO
+ * ones to come) is built from one of these by aml_device(), which emits
+ *   Device(name) {
+ *       Name(_HID, EisaId(hid))           if hid
+ *       Name(_CID, EisaId(cid))           if cid
+ *       Name(ints[i].seg, ints[i].value)  in order, to the first without a seg
+ *                                         (_SEG, _BBN, _UID, _ADR...)
+ *       Name(_CRS, ResourceTemplate() {res, EndTag})  if res
+ *       body(a, ctx)                      if body: anything else (_PRT)
+ *   }
+ */
+struct aml_device {
+	const char *name; /* NameSeg, 4 characters */
+	const char *hid;  /* EisaId string such as "PNP0501", or NULL */
+	const char *cid;
+	struct aml_named_int ints[AML_DEVICE_MAX_INTS];
+	const uint8_t *res; /* resource descriptors without the EndTag, or NULL */
+	size_t res_len;
+	void (*body)(struct aml *a, const void *ctx);
+	const void *ctx;
+};
+
+static void aml_device(struct aml *a, const struct aml_device *d)
+{
+	size_t dev;
+
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_DEVICE_OP);
+	dev = aml_open(a);
+	aml_bytes(a, d->name, 4);
+	if (d->hid) {
+		aml_name(a, "_HID");
+		aml_dword(a, aml_eisa_id(d->hid));
+	}
+	if (d->cid) {
+		aml_name(a, "_CID");
+		aml_dword(a, aml_eisa_id(d->cid));
+	}
+	for (size_t i = 0; i < AML_DEVICE_MAX_INTS && d->ints[i].seg[0]; i++) {
+		aml_name(a, d->ints[i].seg);
+		aml_int(a, d->ints[i].value);
+	}
+	if (d->res)
+		aml_crs(a, d->res, d->res_len);
+	if (d->body)
+		d->body(a, d->ctx);
+	aml_close(a, dev);
+}
+
+/* Device(COM1): PNP0501, IO 0x3f8-0x3ff, IRQ 4. */
+static void aml_com1(struct aml *a)
+{
+	static const uint8_t res[] = {
+	    0x47,
+	    0x01, /* IO, 16-bit decode */
+	    SERIAL_COM1_BASE & 0xff,
+	    SERIAL_COM1_BASE >> 8, /* min */
+	    SERIAL_COM1_BASE & 0xff,
+	    SERIAL_COM1_BASE >> 8, /* max */
+	    0x00,
+	    SERIAL_NR_PORTS, /* alignment, length */
+	    0x22,
+	    1 << SERIAL_COM1_GSI,
+	    0x00, /* IRQNoFlags {4} */
+	};
+	static const struct aml_device com1 = {
+	    .name = "COM1",
+	    .hid = "PNP0501",
+	    .ints = {{"_UID", 1}},
+	    .res = res,
+	    .res_len = sizeof(res),
+	};
+
+	aml_device(a, &com1);
+}
+
 /* Address space descriptor (ACPI 6.5, 6.4.3.5): producer, fixed min and max. */
 static size_t acpi_res_addr(uint8_t *p, unsigned width, uint8_t type, uint8_t tflags, uint64_t min,
 			    uint64_t len)
@@ -350,40 +396,12 @@ static size_t acpi_res_addr(uint8_t *p, unsigned width, uint8_t type, uint8_t tf
 	return 3 + n;
 }
 
-/* Device(PCI0): the root bridge, its bus/IO/MMIO windows and INTx routing. */
-static void aml_pci0(struct aml *a, const struct acpi_config *cfg)
+/* _PRT: Package {Package {0xSSSSFFFF, pin, Zero, GSI}, ...}, as pci.c wires INTx. */
+static void aml_pci0_prt(struct aml *a, const void *ctx)
 {
-	uint8_t res[160];
-	size_t n = 0, dev, prt;
+	size_t prt;
 
-	aml_byte(a, AML_EXT_OP_PREFIX);
-	aml_byte(a, AML_DEVICE_OP);
-	dev = aml_open(a);
-	aml_bytes(a, "PCI0", 4);
-	aml_name(a, "_HID");
-	aml_dword(a, aml_eisa_id("PNP0A08"));
-	aml_name(a, "_CID");
-	aml_dword(a, aml_eisa_id("PNP0A03"));
-	aml_name(a, "_SEG");
-	aml_byte(a, AML_ZERO);
-	aml_name(a, "_BBN");
-	aml_byte(a, AML_ZERO);
-	aml_name(a, "_UID");
-	aml_byte(a, AML_ZERO);
-
-	n += acpi_res_addr(res + n, 2, 2, 0, 0, 1); /* bus 0..0 */
-	/* IO(Decode16, 0xCF8, 0xCF8, 1, 8): the config ports. */
-	memcpy(res + n, (const uint8_t[]){0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08}, 8);
-	n += 8;
-	if (cfg->pci_io_size)
-		n += acpi_res_addr(res + n, 2, 1, 0x03, cfg->pci_io_base, cfg->pci_io_size);
-	if (cfg->pci_mem32_size)
-		n += acpi_res_addr(res + n, 4, 0, 0x01, cfg->pci_mem32_base, cfg->pci_mem32_size);
-	if (cfg->pci_mem64_size)
-		n += acpi_res_addr(res + n, 8, 0, 0x01, cfg->pci_mem64_base, cfg->pci_mem64_size);
-	aml_crs(a, res, n);
-
-	/* _PRT: Package {Package {0xSSSSFFFF, pin, Zero, GSI}, ...}, as pci.c wires INTx. */
+	(void)ctx;
 	aml_name(a, "_PRT");
 	aml_byte(a, AML_PACKAGE_OP);
 	prt = aml_open(a);
@@ -403,27 +421,45 @@ static void aml_pci0(struct aml *a, const struct acpi_config *cfg)
 		}
 	}
 	aml_close(a, prt);
-	aml_close(a, dev);
+}
+
+/* Device(PCI0): the root bridge, its bus/IO/MMIO windows and INTx routing. */
+static void aml_pci0(struct aml *a, const struct acpi_config *cfg)
+{
+	uint8_t res[160];
+	size_t n = 0;
+
+	n += acpi_res_addr(res + n, 2, 2, 0, 0, 1); /* bus 0..0 */
+	/* IO(Decode16, 0xCF8, 0xCF8, 1, 8): the config ports. */
+	memcpy(res + n, (const uint8_t[]){0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08}, 8);
+	n += 8;
+	if (cfg->pci_io_size)
+		n += acpi_res_addr(res + n, 2, 1, 0x03, cfg->pci_io_base, cfg->pci_io_size);
+	if (cfg->pci_mem32_size)
+		n += acpi_res_addr(res + n, 4, 0, 0x01, cfg->pci_mem32_base, cfg->pci_mem32_size);
+	if (cfg->pci_mem64_size)
+		n += acpi_res_addr(res + n, 8, 0, 0x01, cfg->pci_mem64_base, cfg->pci_mem64_size);
+	aml_device(a, &(struct aml_device){.name = "PCI0",
+					   .hid = "PNP0A08",
+					   .cid = "PNP0A03",
+					   .ints = {{"_SEG", 0}, {"_BBN", 0}, {"_UID", 0}},
+					   .res = res,
+					   .res_len = n,
+					   .body = aml_pci0_prt});
 }
 
 /* Device(MRES): PNP0C02 motherboard resources, the ECAM area. */
 static void aml_mres(struct aml *a, uint64_t ecam)
 {
 	uint8_t res[12] = {0x86, 9, 0, 0x01}; /* Memory32Fixed(ReadWrite, ...) */
-	size_t dev;
 
 	put32(res + 4, (uint32_t)ecam);
 	put32(res + 8, (uint32_t)PCI_ECAM_SIZE);
-	aml_byte(a, AML_EXT_OP_PREFIX);
-	aml_byte(a, AML_DEVICE_OP);
-	dev = aml_open(a);
-	aml_bytes(a, "MRES", 4);
-	aml_name(a, "_HID");
-	aml_dword(a, aml_eisa_id("PNP0C02"));
-	aml_name(a, "_UID");
-	aml_byte(a, AML_ZERO);
-	aml_crs(a, res, sizeof(res));
-	aml_close(a, dev);
+	aml_device(a, &(struct aml_device){.name = "MRES",
+					   .hid = "PNP0C02",
+					   .ints = {{"_UID", 0}},
+					   .res = res,
+					   .res_len = sizeof(res)});
 }
 
 static int acpi_build_dsdt(struct acpi_area *area, const struct acpi_config *cfg, uint64_t *gpa)

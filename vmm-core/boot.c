@@ -177,7 +177,9 @@ int boot_load(struct guest_mem *gm, const struct boot_input *in, struct boot_ent
 		log_err("cannot boot kernel image: %s", why);
 		return -ENOEXEC;
 	}
-	if (fmt != BOOT_FMT_FLAT && guest_mem_low_end(gm) < BOOT_HIGH_START)
+	/* Multiboot places its boot data around the image and needs no fixed low area. */
+	if (fmt != BOOT_FMT_FLAT && fmt != BOOT_FMT_MULTIBOOT &&
+	    guest_mem_low_end(gm) < BOOT_HIGH_START)
 		return boot_err_nofit(gm, "boot data below 1 MiB", 0, BOOT_HIGH_START);
 
 	switch (fmt) {

@@ -17,6 +17,9 @@
  *   0x20000  kernel command line (BOOT_CMDLINE_MAX bytes)
  *   0x9fc00..0xfffff reserved (EBDA, VGA, BIOS area; ACPI tables at 0xe0000)
  *   0x100000 protected-mode kernel (bzImage) / ELF segments as linked
+ * Multiboot kernels may also be linked below 1 MiB (outside the reserved
+ * area): the multiboot loader then moves each piece of its boot data that
+ * the image covers to free RAM (boot_multiboot.c).
  */
 #ifndef SLUICE_BOOT_H
 #define SLUICE_BOOT_H

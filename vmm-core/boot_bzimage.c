@@ -54,7 +54,7 @@ int boot_bzimage_load(struct guest_mem *gm, const struct boot_input *in, struct 
 	unsigned sects = img[BP_SETUP_SECTS] ? img[BP_SETUP_SECTS] : BZ_DEFAULT_SECTS;
 	uint64_t setup_size = (uint64_t)(sects + 1) * BZ_SECTOR;
 	uint64_t kernel_size, hi = 0, hdr_end;
-	struct boot_linux_params p;
+	struct boot_tail t;
 	int ret;
 
 	if (setup_size >= size) {
@@ -81,7 +81,8 @@ int boot_bzimage_load(struct guest_mem *gm, const struct boot_input *in, struct 
 	if (hdr_end > size)
 		hdr_end = size;
 
-	p = (struct boot_linux_params){
+	t = (struct boot_tail){.mode = BOOT_MODE_LONG64, .rip = BZ_LOAD_ADDR + BZ_ENTRY64_OFFSET};
+	t.p = (struct boot_linux_params){
 	    .hdr = img + BP_HDR,
 	    .hdr_len = hdr_end - BP_HDR,
 	    .kernel_lo = BZ_LOAD_ADDR,
@@ -89,17 +90,5 @@ int boot_bzimage_load(struct guest_mem *gm, const struct boot_input *in, struct 
 	    .initrd_max = boot_rd32(img + BP_INITRD_ADDR_MAX),
 	    .cmdline_max = boot_rd32(img + BP_CMDLINE_SIZE),
 	};
-	ret = boot_zero_page_build(gm, in, &p);
-	if (ret < 0)
-		return ret;
-	ret = boot_tables_write(gm, true);
-	if (ret < 0)
-		return ret;
-
-	entry->mode = BOOT_MODE_LONG64;
-	entry->rip = BZ_LOAD_ADDR + BZ_ENTRY64_OFFSET;
-	entry->rsi = BOOT_ZERO_PAGE;
-	entry->rsp = BOOT_STACK_TOP;
-	boot_entry_set_tables(entry);
-	return 0;
+	return boot_finish(gm, in, &t, entry);
 }

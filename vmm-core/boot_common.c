@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Boot data every protocol needs: memory map, command line, initrd placement. */
+/*
+ * Boot data every protocol needs (memory map, command line, initrd
+ * placement) and the tail the loaders with fixed boot data share.
+ */
 #include "boot_priv.h"
 #include "log.h"
 #include "util.h"
@@ -91,4 +94,47 @@ nofit:
 		(unsigned long long)size, (unsigned long long)end, (unsigned long long)kernel_lo,
 		(unsigned long long)kernel_hi);
 	return -ENOMEM;
+}
+
+void boot_entry_set(struct boot_entry *entry, enum boot_cpu_mode mode, uint64_t rip, uint64_t rsp,
+		    uint64_t info, uint64_t gdt_addr)
+{
+	entry->mode = mode;
+	entry->rip = rip;
+	entry->rsp = rsp;
+	if (mode == BOOT_MODE_LONG64)
+		entry->rsi = info;
+	else
+		entry->rbx = info;
+	entry->cr3 = mode == BOOT_MODE_LONG64 ? BOOT_PML4_ADDR : 0;
+	entry->gdt_base = gdt_addr;
+	entry->gdt_limit = BOOT_GDT_SIZE - 1;
+	entry->idt_base = gdt_addr + BOOT_GDT_SIZE;
+	entry->idt_limit = BOOT_IDT_SIZE - 1;
+}
+
+int boot_finish(struct guest_mem *gm, const struct boot_input *in, const struct boot_tail *t,
+		struct boot_entry *entry)
+{
+	bool long_mode = t->mode == BOOT_MODE_LONG64;
+	uint64_t initrd = 0;
+	int ret;
+
+	if (long_mode) {
+		ret = boot_zero_page_build(gm, in, &t->p);
+	} else {
+		ret = boot_cmdline_write(gm, in->cmdline, t->p.cmdline_max);
+		if (!ret)
+			ret = boot_initrd_place(gm, in, t->p.kernel_lo, t->p.kernel_hi,
+						t->p.initrd_max, &initrd);
+		if (!ret)
+			ret = t->info_write(gm, in, initrd);
+	}
+	if (!ret)
+		ret = boot_tables_write(gm, long_mode);
+	if (ret < 0)
+		return ret;
+	boot_entry_set(entry, t->mode, t->rip, BOOT_STACK_TOP,
+		       long_mode ? BOOT_ZERO_PAGE : BOOT_INFO_ADDR, BOOT_GDT_ADDR);
+	return 0;
 }

@@ -113,7 +113,7 @@ static bool in_file(const struct boot_elf *elf, uint64_t offset, uint64_t len)
 }
 
 static int check_segment(struct guest_mem *gm, const struct boot_elf *elf, unsigned i,
-			 const struct boot_elf_phdr *ph)
+			 const struct boot_elf_phdr *ph, bool low_ok)
 {
 	if (ph->filesz > ph->memsz) {
 		log_err("ELF: segment %u has p_filesz 0x%llx > p_memsz 0x%llx", i,
@@ -129,8 +129,17 @@ static int check_segment(struct guest_mem *gm, const struct boot_elf *elf, unsig
 	}
 	if (ph->memsz == 0)
 		return 0;
-	/* Below 1 MiB live the GDT, page tables, boot info, cmdline and ACPI. */
-	if (ph->paddr < BOOT_HIGH_START) {
+	/* The memory map reserves this area (and the ACPI tables live in it). */
+	if (boot_bios_area_overlaps(ph->paddr, ph->memsz)) {
+		log_err("ELF: segment %u at 0x%llx (0x%llx bytes) overlaps the reserved BIOS area "
+			"0x%llx-0x%llx",
+			i, (unsigned long long)ph->paddr, (unsigned long long)ph->memsz,
+			(unsigned long long)BOOT_EBDA_START,
+			(unsigned long long)BOOT_HIGH_START - 1);
+		return -ENOEXEC;
+	}
+	/* Otherwise below 1 MiB live the fixed GDT, page tables, zero page and cmdline. */
+	if (!low_ok && ph->paddr < BOOT_HIGH_START) {
 		log_err("ELF: segment %u at 0x%llx overlaps the boot data below 1 MiB", i,
 			(unsigned long long)ph->paddr);
 		return -ENOEXEC;
@@ -140,8 +149,8 @@ static int check_segment(struct guest_mem *gm, const struct boot_elf *elf, unsig
 	return 0;
 }
 
-int boot_elf_load_segments(struct guest_mem *gm, const struct boot_elf *elf, uint64_t *lo,
-			   uint64_t *hi)
+int boot_elf_load_segments(struct guest_mem *gm, const struct boot_elf *elf, bool low_ok,
+			   uint64_t *lo, uint64_t *hi)
 {
 	struct boot_elf_phdr ph;
 	unsigned loaded = 0;
@@ -154,7 +163,7 @@ int boot_elf_load_segments(struct guest_mem *gm, const struct boot_elf *elf, uin
 		boot_elf_phdr(elf, i, &ph);
 		if (ph.type != BOOT_ELF_PT_LOAD)
 			continue;
-		ret = check_segment(gm, elf, i, &ph);
+		ret = check_segment(gm, elf, i, &ph, low_ok);
 		if (ret < 0)
 			return ret;
 		if (ph.memsz == 0)
@@ -265,7 +274,7 @@ static int elf_prepare(struct guest_mem *gm, const struct boot_input *in, struct
 			elf->type);
 		return -ENOEXEC;
 	}
-	return boot_elf_load_segments(gm, elf, lo, hi);
+	return boot_elf_load_segments(gm, elf, false, lo, hi);
 }
 
 /* The first instruction must be RAM the boot page tables map (< 4 GiB). */
@@ -279,9 +288,26 @@ static int check_entry(const struct guest_mem *gm, uint64_t entry)
 	return 0;
 }
 
+/* vmlinux and PVH: no setup header; the initrd below 4 GiB, any command line that fits. */
+static int elf_finish(struct guest_mem *gm, const struct boot_input *in, enum boot_cpu_mode mode,
+		      uint64_t rip, uint64_t lo, uint64_t hi, boot_info_write_fn info_write,
+		      struct boot_entry *entry)
+{
+	const struct boot_tail t = {
+	    .mode = mode,
+	    .rip = rip,
+	    .p = {.kernel_lo = lo,
+		  .kernel_hi = hi,
+		  .initrd_max = UINT32_MAX,
+		  .cmdline_max = BOOT_CMDLINE_MAX - 1},
+	    .info_write = info_write,
+	};
+
+	return boot_finish(gm, in, &t, entry);
+}
+
 int boot_elf64_load(struct guest_mem *gm, const struct boot_input *in, struct boot_entry *entry)
 {
-	struct boot_linux_params p;
 	struct boot_elf elf;
 	uint64_t lo = 0, hi = 0, rip = 0;
 	int ret;
@@ -293,26 +319,7 @@ int boot_elf64_load(struct guest_mem *gm, const struct boot_input *in, struct bo
 	ret = check_entry(gm, rip);
 	if (ret < 0)
 		return ret;
-
-	p = (struct boot_linux_params){
-	    .kernel_lo = lo,
-	    .kernel_hi = hi,
-	    .initrd_max = UINT32_MAX,
-	    .cmdline_max = BOOT_CMDLINE_MAX - 1,
-	};
-	ret = boot_zero_page_build(gm, in, &p);
-	if (ret < 0)
-		return ret;
-	ret = boot_tables_write(gm, true);
-	if (ret < 0)
-		return ret;
-
-	entry->mode = BOOT_MODE_LONG64;
-	entry->rip = rip;
-	entry->rsi = BOOT_ZERO_PAGE;
-	entry->rsp = BOOT_STACK_TOP;
-	boot_entry_set_tables(entry);
-	return 0;
+	return elf_finish(gm, in, BOOT_MODE_LONG64, rip, lo, hi, NULL, entry);
 }
 
 static int pvh_start_info_write(struct guest_mem *gm, const struct boot_input *in, uint64_t initrd)
@@ -366,5 +373,5 @@ int boot_pvh_load(struct guest_mem *gm, const struct boot_input *in, struct boot
 	ret = check_entry(gm, rip);
 	if (ret < 0)
 		return ret;
-	return boot_prot32_finish(gm, in, lo, hi, pvh_start_info_write, rip, entry);
+	return elf_finish(gm, in, BOOT_MODE_PROT32, rip, lo, hi, pvh_start_info_write, entry);
 }

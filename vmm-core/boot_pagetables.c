@@ -9,8 +9,7 @@
 
 #include <string.h>
 
-#define GDT_ENTRIES 4
-#define IDT_SIZE    16 /* one (null) long-mode gate: any interrupt faults */
+#define GDT_ENTRIES (BOOT_GDT_SIZE / 8)
 
 #define PDPT_ADDR (BOOT_PML4_ADDR + 0x1000)
 #define PD_ADDR	  (BOOT_PML4_ADDR + 0x2000)
@@ -29,26 +28,33 @@ static uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 	       (uint64_t)(limit & 0xffffu);
 }
 
-int boot_tables_write(struct guest_mem *gm, bool long_mode)
+int boot_descriptors_write(struct guest_mem *gm, uint64_t gdt_addr, uint64_t idt_addr)
 {
-	uint8_t gdt[GDT_ENTRIES * 8];
+	uint8_t gdt[BOOT_GDT_SIZE];
 	const uint64_t entries[GDT_ENTRIES] = {
 	    0, gdt_entry(0xa09b, 0, 0xfffff), /* BOOT_SEL_CODE64: G, L, P, code r/x */
 	    gdt_entry(0xc09b, 0, 0xfffff),    /* BOOT_SEL_CODE32: G, D, P, code r/x */
 	    gdt_entry(0xc093, 0, 0xfffff),    /* BOOT_SEL_DATA: G, B, P, data r/w */
 	};
-	uint8_t *pt;
 
 	for (unsigned i = 0; i < GDT_ENTRIES; i++)
 		boot_wr64(gdt + i * 8, entries[i]);
-	if (guest_mem_write(gm, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
-		return boot_err_nofit(gm, "GDT", BOOT_GDT_ADDR, sizeof(gdt));
-	uint8_t *idt = guest_mem_ptr(gm, BOOT_IDT_ADDR, IDT_SIZE);
+	if (guest_mem_write(gm, gdt_addr, gdt, sizeof(gdt)) < 0)
+		return boot_err_nofit(gm, "GDT", gdt_addr, sizeof(gdt));
+	uint8_t *idt = guest_mem_ptr(gm, idt_addr, BOOT_IDT_SIZE);
 	if (!idt)
-		return boot_err_nofit(gm, "IDT", BOOT_IDT_ADDR, IDT_SIZE);
-	memset(idt, 0, IDT_SIZE);
-	if (!long_mode)
-		return 0;
+		return boot_err_nofit(gm, "IDT", idt_addr, BOOT_IDT_SIZE);
+	memset(idt, 0, BOOT_IDT_SIZE);
+	return 0;
+}
+
+int boot_tables_write(struct guest_mem *gm, bool long_mode)
+{
+	uint8_t *pt;
+	int ret = boot_descriptors_write(gm, BOOT_GDT_ADDR, BOOT_IDT_ADDR);
+
+	if (ret < 0 || !long_mode)
+		return ret;
 
 	pt = guest_mem_ptr(gm, BOOT_PML4_ADDR, PT_SIZE);
 	if (!pt)
@@ -63,40 +69,5 @@ int boot_tables_write(struct guest_mem *gm, bool long_mode)
 			boot_wr64(pd + j * 8,
 				  (((uint64_t)i * 512 + j) << 21) | PTE_P | PTE_RW | PTE_PS);
 	}
-	return 0;
-}
-
-void boot_entry_set_tables(struct boot_entry *entry)
-{
-	entry->cr3 = entry->mode == BOOT_MODE_LONG64 ? BOOT_PML4_ADDR : 0;
-	entry->gdt_base = BOOT_GDT_ADDR;
-	entry->gdt_limit = GDT_ENTRIES * 8 - 1;
-	entry->idt_base = BOOT_IDT_ADDR;
-	entry->idt_limit = IDT_SIZE - 1;
-}
-
-int boot_prot32_finish(struct guest_mem *gm, const struct boot_input *in, uint64_t lo, uint64_t hi,
-		       boot_info_write_fn info_write, uint64_t rip, struct boot_entry *entry)
-{
-	uint64_t initrd = 0;
-	int ret;
-
-	ret = boot_cmdline_write(gm, in->cmdline, BOOT_CMDLINE_MAX - 1);
-	if (ret < 0)
-		return ret;
-	ret = boot_initrd_place(gm, in, lo, hi, UINT32_MAX, &initrd);
-	if (ret < 0)
-		return ret;
-	ret = info_write(gm, in, initrd);
-	if (ret < 0)
-		return ret;
-	ret = boot_tables_write(gm, false);
-	if (ret < 0)
-		return ret;
-	entry->mode = BOOT_MODE_PROT32;
-	entry->rip = rip;
-	entry->rbx = BOOT_INFO_ADDR;
-	entry->rsp = BOOT_STACK_TOP;
-	boot_entry_set_tables(entry);
 	return 0;
 }

@@ -94,6 +94,18 @@ struct boot_memmap_entry {
 	uint32_t type;
 };
 
+/*
+ * [addr, addr + len) touches the EBDA/VGA/option ROM/BIOS area
+ * [BOOT_EBDA_START, BOOT_HIGH_START) that the memory map reports reserved
+ * (the ACPI tables live there). Safe for any len, including wrapping ones.
+ */
+static inline bool boot_bios_area_overlaps(uint64_t addr, uint64_t len)
+{
+	if (len == 0 || addr >= BOOT_HIGH_START)
+		return false;
+	return addr >= BOOT_EBDA_START || len > BOOT_EBDA_START - addr;
+}
+
 /* The guest's physical memory map as the firmware would report it. */
 unsigned boot_memmap_build(const struct guest_mem *gm, struct boot_memmap_entry *map);
 
@@ -115,7 +127,7 @@ int boot_cmdline_write(struct guest_mem *gm, const char *cmdline, uint64_t max_l
 int boot_initrd_place(struct guest_mem *gm, const struct boot_input *in, uint64_t kernel_lo,
 		      uint64_t kernel_hi, uint64_t limit, uint64_t *addr);
 
-/* What the Linux zero page needs beyond the boot input. */
+/* What the Linux zero page (and the PVH tail) needs beyond the boot input. */
 struct boot_linux_params {
 	const uint8_t *hdr; /* setup header bytes [BP_HDR, BP_HDR + hdr_len) or NULL */
 	size_t hdr_len;	    /* of the image's setup header, <= BP_HDR_END - BP_HDR */
@@ -129,22 +141,51 @@ struct boot_linux_params {
 int boot_zero_page_build(struct guest_mem *gm, const struct boot_input *in,
 			 const struct boot_linux_params *p);
 
-/* GDT and empty IDT; with long_mode also the identity page tables. */
+#define BOOT_GDT_SIZE 32 /* null, code64, code32, data */
+#define BOOT_IDT_SIZE 16 /* one (null) long-mode gate: any interrupt faults */
+
+/* The fixed IDT follows the fixed GDT, as boot_entry_set() expects of any placement. */
+_Static_assert(BOOT_IDT_ADDR == BOOT_GDT_ADDR + BOOT_GDT_SIZE, "IDT right after the GDT");
+
+/* The GDT (BOOT_GDT_SIZE bytes) at gdt_addr and an empty IDT (BOOT_IDT_SIZE) at idt_addr. */
+int boot_descriptors_write(struct guest_mem *gm, uint64_t gdt_addr, uint64_t idt_addr);
+
+/* GDT and empty IDT at their fixed addresses; with long_mode also the identity page tables. */
 int boot_tables_write(struct guest_mem *gm, bool long_mode);
 
-/* Fill the descriptor-table part of a protected/long mode entry. */
-void boot_entry_set_tables(struct boot_entry *entry);
+/*
+ * Fill a protected (PROT32) or long (LONG64) mode entry: rip, rsp, the boot
+ * information block's address info in the register the protocol names
+ * (LONG64: rsi = zero page; PROT32: rbx = PVH start info / multiboot info),
+ * the descriptor tables boot_descriptors_write() put at gdt_addr (GDT) and
+ * gdt_addr + BOOT_GDT_SIZE (IDT), and for LONG64 cr3 = the identity map.
+ */
+void boot_entry_set(struct boot_entry *entry, enum boot_cpu_mode mode, uint64_t rip, uint64_t rsp,
+		    uint64_t info, uint64_t gdt_addr);
 
-/* Writes the boot information block (PVH start info, multiboot info). */
+/* Writes the boot information block (PVH start info) at BOOT_INFO_ADDR. */
 typedef int (*boot_info_write_fn)(struct guest_mem *gm, const struct boot_input *in,
 				  uint64_t initrd);
+
+/* How a loader with fixed boot data (bzImage, ELF64, PVH) wants to be entered. */
+struct boot_tail {
+	enum boot_cpu_mode mode; /* LONG64: Linux 64-bit boot protocol; PROT32: PVH */
+	uint64_t rip;
+	struct boot_linux_params p;    /* kernel range and limits (LONG64: setup header too) */
+	boot_info_write_fn info_write; /* PROT32: writes the information block */
+};
+
 /*
- * The tail shared by the 32-bit entries (PVH, multiboot): command line,
- * initrd above the kernel [lo, hi), the boot information block at
- * BOOT_INFO_ADDR, GDT/IDT, and a PROT32 entry at rip with ebx = the block.
+ * The tail every loader with fixed boot data shares, run once its image is
+ * in guest RAM. LONG64: the zero page with command line and initrd
+ * (boot_zero_page_build), GDT/IDT and page tables, entry with rsi = zero
+ * page. PROT32: command line, initrd above the kernel, the information block
+ * at BOOT_INFO_ADDR, GDT/IDT, entry with ebx = the block. Both on the boot
+ * stack at BOOT_STACK_TOP. (Multiboot places its boot data around the image
+ * itself and only uses boot_entry_set().)
  */
-int boot_prot32_finish(struct guest_mem *gm, const struct boot_input *in, uint64_t lo, uint64_t hi,
-		       boot_info_write_fn info_write, uint64_t rip, struct boot_entry *entry);
+int boot_finish(struct guest_mem *gm, const struct boot_input *in, const struct boot_tail *t,
+		struct boot_entry *entry);
 
 /* ELF images, 32- or 64-bit, normalised; all offsets already bounds-checked. */
 struct boot_elf {
@@ -171,9 +212,14 @@ struct boot_elf_phdr {
 int boot_elf_parse(const uint8_t *img, size_t size, struct boot_elf *elf, bool quiet);
 /* Program header i < elf->phnum of a parsed image. */
 void boot_elf_phdr(const struct boot_elf *elf, unsigned i, struct boot_elf_phdr *ph);
-/* Copy PT_LOAD segments to p_paddr, zero their bss; report [lo, hi). */
-int boot_elf_load_segments(struct guest_mem *gm, const struct boot_elf *elf, uint64_t *lo,
-			   uint64_t *hi);
+/*
+ * Copy PT_LOAD segments to p_paddr, zero their bss; report [lo, hi). Every
+ * segment must be RAM outside the reserved BIOS area; unless low_ok (the
+ * caller places its boot data around the image) also at or above 1 MiB,
+ * clear of the fixed boot data. Nothing is written unless all segments pass.
+ */
+int boot_elf_load_segments(struct guest_mem *gm, const struct boot_elf *elf, bool low_ok,
+			   uint64_t *lo, uint64_t *hi);
 /* e_entry as a physical address (translated through a PT_LOAD if virtual). */
 uint64_t boot_elf_entry_phys(const struct boot_elf *elf);
 /* 1 and *entry if the image has a Xen PHYS32_ENTRY note, 0 if not, -errno if malformed. */
@@ -223,6 +269,7 @@ _Static_assert(sizeof(struct boot_pvh_memmap_entry) == 24, "hvm_memmap_table_ent
 #define BOOT_MB_INFO_MMAP    (1u << 6)
 #define BOOT_MB_INFO_LOADER  (1u << 9)
 
+/* Where the pieces go when the image leaves them free (else boot_multiboot.c moves them). */
 #define BOOT_MB_MMAP_ADDR   (BOOT_INFO_ADDR + 0x80)
 #define BOOT_MB_MODS_ADDR   (BOOT_INFO_ADDR + 0x100)
 #define BOOT_MB_LOADER_ADDR (BOOT_INFO_ADDR + 0x120)

@@ -28,6 +28,13 @@
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
+/*
+ * The vendor the guest is told it runs on (CPUID leaf 0 of the built table,
+ * which a policy file may change): some MSRs exist on every CPU of one vendor
+ * and on no CPU of the other.
+ */
+enum cpu_vendor { CPU_VENDOR_OTHER, CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
+
 enum cpuid_edit_op {
 	CPUID_EDIT_SET,	  /* reg |= value */
 	CPUID_EDIT_CLEAR, /* reg &= ~value */
@@ -59,6 +66,12 @@ struct msr_rule {
 struct cpu_policy_config {
 	unsigned nr_cpus;
 	bool pmu;
+	/*
+	 * KVM emulates the LAPIC's TSC-deadline mode (KVM_CAP_TSC_DEADLINE_TIMER).
+	 * KVM_GET_SUPPORTED_CPUID leaves CPUID.1:ECX[24] to the VMM, which sets it
+	 * when the in-kernel LAPIC can serve it, as on hardware with the mode.
+	 */
+	bool tsc_deadline;
 	struct cpuid_edit *cpuid_edits; /* applied in file order */
 	size_t nr_cpuid_edits;
 	struct msr_rule *msr_rules; /* at most one per MSR index */

@@ -13,16 +13,17 @@
 #define BIT(n) (1U << (n))
 
 /* CPUID.1:ECX */
-#define F1_ECX_DTES64	  BIT(2)
-#define F1_ECX_MONITOR	  BIT(3)
-#define F1_ECX_DS_CPL	  BIT(4)
-#define F1_ECX_VMX	  BIT(5)
-#define F1_ECX_SMX	  BIT(6)
-#define F1_ECX_EST	  BIT(7)
-#define F1_ECX_TM2	  BIT(8)
-#define F1_ECX_XTPR	  BIT(14)
-#define F1_ECX_PDCM	  BIT(15)
-#define F1_ECX_HYPERVISOR BIT(31)
+#define F1_ECX_DTES64	    BIT(2)
+#define F1_ECX_MONITOR	    BIT(3)
+#define F1_ECX_DS_CPL	    BIT(4)
+#define F1_ECX_VMX	    BIT(5)
+#define F1_ECX_SMX	    BIT(6)
+#define F1_ECX_EST	    BIT(7)
+#define F1_ECX_TM2	    BIT(8)
+#define F1_ECX_XTPR	    BIT(14)
+#define F1_ECX_PDCM	    BIT(15)
+#define F1_ECX_TSC_DEADLINE BIT(24)
+#define F1_ECX_HYPERVISOR   BIT(31)
 /* CPUID.1:EDX */
 #define F1_EDX_DS   BIT(21)
 #define F1_EDX_ACPI BIT(22)
@@ -55,8 +56,6 @@
 
 /* Paravirt features that need VMM cooperation sluice does not provide (SEV migration). */
 #define KVM_FEATURES_HIDDEN (BIT(KVM_FEATURE_HC_MAP_GPA_RANGE) | BIT(KVM_FEATURE_MIGRATION_CONTROL))
-
-enum cpu_vendor { VENDOR_OTHER, VENDOR_INTEL, VENDOR_AMD };
 
 static size_t cpuid_table_size(unsigned nent)
 {
@@ -148,22 +147,51 @@ static void cpuid_zero_leaf(struct kvm_cpuid2 *t, uint32_t leaf)
 	}
 }
 
-static enum cpu_vendor cpuid_vendor(struct kvm_cpuid2 *t)
+enum cpu_vendor cpuid_policy_vendor(const struct kvm_cpuid2 *t)
 {
-	struct kvm_cpuid_entry2 *e = cpuid_find(t, 0, 0);
+	/* cpuid_find() does not modify the table. */
+	struct kvm_cpuid_entry2 *e = cpuid_find((struct kvm_cpuid2 *)t, 0, 0);
 	char id[13];
 
 	if (!e)
-		return VENDOR_OTHER;
+		return CPU_VENDOR_OTHER;
 	memcpy(id, &e->ebx, 4);
 	memcpy(id + 4, &e->edx, 4);
 	memcpy(id + 8, &e->ecx, 4);
 	id[12] = '\0';
 	if (!strcmp(id, "GenuineIntel"))
-		return VENDOR_INTEL;
+		return CPU_VENDOR_INTEL;
 	if (!strcmp(id, "AuthenticAMD") || !strcmp(id, "HygonGenuine"))
-		return VENDOR_AMD;
-	return VENDOR_OTHER;
+		return CPU_VENDOR_AMD;
+	return CPU_VENDOR_OTHER;
+}
+
+int cpuid_policy_install(const struct kvm_cpuid2 *policy, int vm_fd)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find((struct kvm_cpuid2 *)policy, 1, 0);
+	struct kvm_enable_cap cap = {
+	    .cap = KVM_CAP_DISABLE_QUIRKS2,
+	    .args[0] = KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS,
+	};
+	int quirks;
+
+	if (e && (e->ecx & F1_ECX_MONITOR))
+		return 0;
+	/* KVM intercepts MONITOR/MWAIT; by default it runs them as NOPs even when hidden. */
+	quirks = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2);
+	if (quirks <= 0 || !(quirks & KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS)) {
+		log_warn("cpuid: KVM cannot make hidden MONITOR/MWAIT fault (no "
+			 "KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS, Linux 6.0+); they run as NOPs");
+		return 0;
+	}
+	if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		int err = errno;
+
+		log_err("cpuid: KVM_ENABLE_CAP(DISABLE_QUIRKS2, MWAIT_NEVER_UD_FAULTS): %s",
+			strerror(err));
+		return -err;
+	}
+	return 0;
 }
 
 /* Bits of an APIC ID that number the vCPUs of the (single) package. */
@@ -200,6 +228,8 @@ static void normalize_leaf1(struct kvm_cpuid2 *t, const struct cpu_policy_config
 	if (!cfg->pmu)
 		hide |= F1_ECX_PDCM;
 	e->ecx = (e->ecx & ~hide) | F1_ECX_HYPERVISOR;
+	if (cfg->tsc_deadline)
+		e->ecx |= F1_ECX_TSC_DEADLINE;
 	e->edx &= ~(F1_EDX_DS | F1_EDX_ACPI | F1_EDX_TM | F1_EDX_PBE);
 	if (cfg->nr_cpus > 1)
 		e->edx |= F1_EDX_HTT;
@@ -414,7 +444,7 @@ int cpuid_policy_build(const struct kvm_cpuid2 *supported, const struct cpu_poli
 		ret = -EINVAL;
 		goto fail;
 	}
-	vendor = cpuid_vendor(t);
+	vendor = cpuid_policy_vendor(t);
 	max_basic = cpuid_find(t, 0, 0)->eax;
 
 	normalize_leaf1(t, cfg);
@@ -446,7 +476,7 @@ int cpuid_policy_build(const struct kvm_cpuid2 *supported, const struct cpu_poli
 		if (ret)
 			goto fail;
 	}
-	if (vendor == VENDOR_AMD)
+	if (vendor == CPU_VENDOR_AMD)
 		normalize_amd(t, cfg);
 
 	ret = build_hypervisor_leaves(t);
@@ -509,4 +539,75 @@ int cpuid_policy_for_vcpu(const struct kvm_cpuid2 *policy, unsigned cpu_index, u
 	}
 	*out = t;
 	return 0;
+}
+
+/*
+ * XSAVE state components (XCR0 bits) and the CPUID feature a guest OS needs
+ * to see before it enables each, as Linux's xsave_cpuid_features[] pairs
+ * them: a component whose feature is hidden is left out of XCR0.
+ */
+static const struct {
+	uint64_t xcr0;
+	uint32_t leaf;
+	enum cpuid_reg reg;
+	uint32_t bit;
+} xcr0_features[] = {
+    {CPUID_XCR0_YMM, 1, CPUID_ECX, BIT(28)},			     /* AVX */
+    {CPUID_XCR0_BNDREGS | CPUID_XCR0_BNDCSR, 7, CPUID_EBX, BIT(14)}, /* MPX */
+    {CPUID_XCR0_AVX512, 7, CPUID_EBX, BIT(16)},			     /* AVX512F */
+    {CPUID_XCR0_PKRU, 7, CPUID_ECX, BIT(3)},			     /* PKU */
+    {CPUID_XCR0_TILE, 7, CPUID_EDX, BIT(24)},			     /* AMX-TILE */
+};
+
+uint64_t cpuid_guest_xcr0(const struct kvm_cpuid2 *t)
+{
+	/* cpuid_find() does not modify the table. */
+	struct kvm_cpuid2 *tab = (struct kvm_cpuid2 *)t;
+	struct kvm_cpuid_entry2 *e1 = cpuid_find(tab, 1, 0), *ed = cpuid_find(tab, 0xd, 0);
+	uint64_t xcr0;
+
+	if (!e1 || !(e1->ecx & BIT(26)) || !ed) /* no XSAVE */
+		return CPUID_XCR0_X87;
+	xcr0 = ed->eax | (uint64_t)ed->edx << 32;
+	if ((xcr0 & (CPUID_XCR0_X87 | CPUID_XCR0_SSE)) != (CPUID_XCR0_X87 | CPUID_XCR0_SSE))
+		return CPUID_XCR0_X87;
+	for (size_t i = 0; i < sizeof(xcr0_features) / sizeof(xcr0_features[0]); i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(tab, xcr0_features[i].leaf, 0);
+
+		if (!e || !(*cpuid_reg(e, xcr0_features[i].reg) & xcr0_features[i].bit))
+			xcr0 &= ~xcr0_features[i].xcr0;
+	}
+	/* XSETBV rules: YMM needs SSE, AVX-512 needs YMM, the AVX-512 and AMX groups go whole. */
+	if (!(xcr0 & CPUID_XCR0_YMM) || (xcr0 & CPUID_XCR0_AVX512) != CPUID_XCR0_AVX512)
+		xcr0 &= ~CPUID_XCR0_AVX512;
+	if ((xcr0 & CPUID_XCR0_TILE) != CPUID_XCR0_TILE)
+		xcr0 &= ~CPUID_XCR0_TILE;
+	if ((xcr0 & (CPUID_XCR0_BNDREGS | CPUID_XCR0_BNDCSR)) !=
+	    (CPUID_XCR0_BNDREGS | CPUID_XCR0_BNDCSR))
+		xcr0 &= ~(CPUID_XCR0_BNDREGS | CPUID_XCR0_BNDCSR);
+	return xcr0;
+}
+
+/* The host's own CPUID (not KVM's view): the project's cpuid.h shadows <cpuid.h>. */
+static void cpuid_host(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+}
+
+bool cpuid_host_is_tcg(void)
+{
+	uint32_t r[4];
+	char sig[13];
+
+	cpuid_host(1, r);
+	if (!(r[2] & F1_ECX_HYPERVISOR))
+		return false;
+	cpuid_host(0x40000000, r);
+	memcpy(sig, &r[1], 4);
+	memcpy(sig + 4, &r[2], 4);
+	memcpy(sig + 8, &r[3], 4);
+	sig[12] = '\0';
+	return !strcmp(sig, "TCGTCGTCGTCG");
 }

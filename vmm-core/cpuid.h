@@ -40,6 +40,47 @@ int cpuid_policy_build(const struct kvm_cpuid2 *supported, const struct cpu_poli
 int cpuid_policy_for_vcpu(const struct kvm_cpuid2 *policy, unsigned cpu_index, unsigned nr_cpus,
 			  struct kvm_cpuid2 **out);
 
+/*
+ * VM-wide KVM settings the policy implies, on vm_fd before any vCPU runs:
+ * when MONITOR is hidden (leaf 1 ECX[3] clear), disable KVM's
+ * MWAIT_NEVER_UD_FAULTS quirk so MONITOR/MWAIT raise #UD as on hardware
+ * without them, instead of running as NOPs. A KVM without that quirk control
+ * gets one warning and the VM still starts (0); other ioctl failures are
+ * returned as -errno.
+ */
+int cpuid_policy_install(const struct kvm_cpuid2 *policy, int vm_fd);
+
+/* The vendor a table's leaf 0 advertises (HygonGenuine counts as AMD). */
+enum cpu_vendor cpuid_policy_vendor(const struct kvm_cpuid2 *t);
+
+/* XCR0 state components (bit masks). */
+#define CPUID_XCR0_X87	   0x1ULL
+#define CPUID_XCR0_SSE	   0x2ULL
+#define CPUID_XCR0_YMM	   0x4ULL
+#define CPUID_XCR0_BNDREGS 0x8ULL
+#define CPUID_XCR0_BNDCSR  0x10ULL
+#define CPUID_XCR0_AVX512  0xe0ULL /* opmask, ZMM_Hi256, Hi16_ZMM */
+#define CPUID_XCR0_PKRU	   0x200ULL
+#define CPUID_XCR0_TILE	   0x60000ULL /* AMX XTILECFG, XTILEDATA */
+
+/*
+ * The XCR0 a guest OS sets when it enables every state component t
+ * advertises (leaf 0xD.0 EAX/EDX) whose feature t also shows (AVX for YMM,
+ * AVX512F, MPX, PKU, AMX-TILE in leaves 1/7), kept to combinations XSETBV
+ * accepts. CPUID_XCR0_X87 (the reset value) when t has no XSAVE or leaf
+ * 0xD.0 lacks x87 or SSE. sluice starts vCPUs with this XCR0: see
+ * vcpu_create() and docs/cpu-policy.md.
+ */
+uint64_t cpuid_guest_xcr0(const struct kvm_cpuid2 *t);
+
+/*
+ * Does this host itself run under QEMU's TCG (hypervisor signature
+ * "TCGTCGTCGTCG")? TCG before QEMU 8.2 does not honour the SVM XSETBV
+ * intercept, so KVM on such a host never sees a guest's XSETBV; sluice then
+ * starts vCPUs with cpuid_guest_xcr0() (vcpu.c). Read from the host's CPUID.
+ */
+bool cpuid_host_is_tcg(void);
+
 /* The entry for leaf/subleaf in t, or NULL. Unindexed leaves match any subleaf. */
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t, uint32_t leaf, uint32_t subleaf);
 

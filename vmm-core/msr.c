@@ -31,6 +31,65 @@ static const struct msr_span pmu_msrs[] = {
     {0xc0010200, 12}, /* AMD F15h PERF_CTL0..5 / PERF_CTR0..5 */
 };
 
+/*
+ * AMD's K7 PERFEVTSEL0..3/PERFCTR0..3 are architectural on every AMD (and
+ * Hygon) CPU since K7 and no CPUID bit announces them, so real hardware never
+ * faults on them and guests write them without checking (counter resets at
+ * start). With the PMU off they stay filtered, or KVM's vPMU would run them as
+ * live counters, and answer like KVM with its vPMU disabled: reads 0, writes
+ * dropped. On any other vendor they do not exist and keep the #GP.
+ */
+static const struct msr_span amd_k7_counters = {0xc0010000, 8};
+
+/*
+ * Vendor-specific MSRs that KVM answers for a guest of either vendor (mostly
+ * with 0 or a made-up value). CPUs of the other vendor have nothing there and
+ * raise #GP, so a guest told it runs on that vendor gets #GP as well.
+ */
+static const struct msr_span intel_only_msrs[] = {
+    {0xc1, 8},	/* IA32_PMC0..7: KVM reads 0xc1/0xc2 as 0 even with "pmu on" */
+    {0x186, 8}, /* IA32_PERFEVTSEL0..7: likewise 0x186/0x187 */
+    {0x309, 4}, /* IA32_FIXED_CTR0..3 */
+    {0x345, 1}, /* IA32_PERF_CAPABILITIES */
+    {0x38d, 4}, /* IA32_FIXED_CTR_CTRL, PERF_GLOBAL_STATUS/CTRL/OVF_CTRL */
+    {0x4c1, 8}, /* IA32_A_PMC0..7 */
+    {0x17, 1},	/* IA32_PLATFORM_ID */
+    {0x34, 1},	/* MSR_SMI_COUNT */
+    {0x3a, 1},	/* IA32_FEATURE_CONTROL */
+    {0xce, 1},	/* MSR_PLATFORM_INFO */
+    {0x11e, 1}, /* MSR_IA32_BBL_CR_CTL3 */
+    {0x140, 1}, /* MSR_MISC_FEATURES_ENABLES */
+    {0x198, 2}, /* IA32_PERF_STATUS, IA32_PERF_CTL */
+    {0x1a0, 1}, /* IA32_MISC_ENABLE */
+    {0x1fc, 1}, /* MSR_POWER_CTL */
+    {0x606, 1}, /* MSR_RAPL_POWER_UNIT */
+    {0x611, 1}, /* MSR_PKG_ENERGY_STATUS */
+    {0x619, 1}, /* MSR_DRAM_ENERGY_STATUS */
+    {0x639, 1}, /* MSR_PP0_ENERGY_STATUS */
+    {0x641, 1}, /* MSR_PP1_ENERGY_STATUS */
+};
+/* AMD's model-specific space (HWCR, SYSCFG, DE_CFG, ...): Intel defines no MSR there. */
+static const struct msr_span amd_only_msrs[] = {{0xc0010000, 0x2000}};
+
+static size_t spans_total(const struct msr_span *s, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += s[i].count;
+	return total;
+}
+
+static size_t spans_append(uint32_t *list, const struct msr_span *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < s[i].count; j++)
+			list[k++] = s[i].base + j;
+	return k;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -39,23 +98,31 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* Sorted, unique list of the MSRs the filter must deny. */
-static int collect_denied(const struct cpu_policy_config *cfg, uint32_t **out, size_t *nr_out)
+static int collect_denied(const struct cpu_policy_config *cfg, enum cpu_vendor vendor,
+			  uint32_t **out, size_t *nr_out)
 {
-	size_t max = cfg->nr_msr_rules, n = 0, u = 0;
+	const struct msr_span *other = NULL;
+	size_t max = cfg->nr_msr_rules, n = 0, u = 0, nr_other = 0;
 	uint32_t *list;
 
+	if (vendor == CPU_VENDOR_AMD) {
+		other = intel_only_msrs;
+		nr_other = ARRAY_SIZE(intel_only_msrs);
+	} else if (vendor == CPU_VENDOR_INTEL) {
+		other = amd_only_msrs;
+		nr_other = ARRAY_SIZE(amd_only_msrs);
+	}
 	if (!cfg->pmu)
-		for (size_t i = 0; i < ARRAY_SIZE(pmu_msrs); i++)
-			max += pmu_msrs[i].count;
+		max += spans_total(pmu_msrs, ARRAY_SIZE(pmu_msrs));
+	max += spans_total(other, nr_other);
 	list = calloc(max ? max : 1, sizeof(*list));
 	if (!list) {
 		log_err("msr: out of memory");
 		return -ENOMEM;
 	}
 	if (!cfg->pmu)
-		for (size_t i = 0; i < ARRAY_SIZE(pmu_msrs); i++)
-			for (uint32_t j = 0; j < pmu_msrs[i].count; j++)
-				list[n++] = pmu_msrs[i].base + j;
+		n += spans_append(list + n, pmu_msrs, ARRAY_SIZE(pmu_msrs));
+	n += spans_append(list + n, other, nr_other);
 	for (size_t i = 0; i < cfg->nr_msr_rules; i++)
 		list[n++] = cfg->msr_rules[i].index;
 	qsort(list, n, sizeof(*list), cmp_u32);
@@ -111,7 +178,35 @@ static int build_filter(struct msr_policy *p, const uint32_t *denied, size_t n)
 	return 0;
 }
 
-int msr_policy_init(struct msr_policy *p, const struct cpu_policy_config *cfg)
+/* The file's rules, then the built-in ones for MSRs the file does not name. */
+static int collect_rules(struct msr_policy *p, const struct cpu_policy_config *cfg,
+			 enum cpu_vendor vendor)
+{
+	bool k7_zero = !cfg->pmu && vendor == CPU_VENDOR_AMD;
+	size_t max = cfg->nr_msr_rules + (k7_zero ? amd_k7_counters.count : 0);
+
+	if (!max)
+		return 0;
+	p->rules = calloc(max, sizeof(*p->rules));
+	if (!p->rules) {
+		log_err("msr: out of memory");
+		return -ENOMEM;
+	}
+	if (cfg->nr_msr_rules)
+		memcpy(p->rules, cfg->msr_rules, cfg->nr_msr_rules * sizeof(*p->rules));
+	p->nr_rules = cfg->nr_msr_rules;
+	for (uint32_t i = 0; k7_zero && i < amd_k7_counters.count; i++) {
+		uint32_t index = amd_k7_counters.base + i;
+
+		if (!cpu_policy_find_msr_rule(cfg, index))
+			p->rules[p->nr_rules++] = (struct msr_rule){
+			    .index = index, .action = MSR_ACTION_VALUE, .value = 0};
+	}
+	return 0;
+}
+
+int msr_policy_init(struct msr_policy *p, const struct cpu_policy_config *cfg,
+		    enum cpu_vendor vendor)
 {
 	uint32_t *denied;
 	size_t nr_denied;
@@ -123,17 +218,10 @@ int msr_policy_init(struct msr_policy *p, const struct cpu_policy_config *cfg)
 		log_err("msr: pthread_mutex_init: %s", strerror(ret));
 		return -ret;
 	}
-	if (cfg->nr_msr_rules) {
-		p->rules = calloc(cfg->nr_msr_rules, sizeof(*p->rules));
-		if (!p->rules) {
-			log_err("msr: out of memory");
-			ret = -ENOMEM;
-			goto fail;
-		}
-		memcpy(p->rules, cfg->msr_rules, cfg->nr_msr_rules * sizeof(*p->rules));
-		p->nr_rules = cfg->nr_msr_rules;
-	}
-	ret = collect_denied(cfg, &denied, &nr_denied);
+	ret = collect_rules(p, cfg, vendor);
+	if (ret)
+		goto fail;
+	ret = collect_denied(cfg, vendor, &denied, &nr_denied);
 	if (ret)
 		goto fail;
 	ret = build_filter(p, denied, nr_denied);

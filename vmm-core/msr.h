@@ -5,7 +5,13 @@
  * features the CPUID policy hides (the PMU unless enabled) and every MSR the
  * policy file names; those accesses and the ones KVM cannot handle (unknown
  * or invalid) exit to userspace, where msr_policy_handle_exit() applies the
- * file's rule or injects #GP. Each MSR is logged once and counted.
+ * file's rule, else a built-in one, else injects #GP. The built-in rules make
+ * hidden MSRs answer as on real hardware of the advertised vendor: with the
+ * PMU off, AMD's K7 counters (0xc0010000-0xc0010007, present on every AMD CPU
+ * without a CPUID bit) read 0 and drop writes on an AMD guest; everything
+ * else filtered faults. For the same reason the other vendor's MSRs that KVM
+ * would answer anyway are filtered: Intel-only ones on an AMD guest, AMD's
+ * 0xc0010000-0xc0011fff on an Intel guest. Each denied MSR is logged once; every access counts.
  */
 #ifndef SLUICE_MSR_H
 #define SLUICE_MSR_H
@@ -34,7 +40,7 @@ struct msr_stat {
 };
 
 struct msr_policy {
-	struct msr_rule *rules; /* copy of the config's rules */
+	struct msr_rule *rules; /* the config's rules, then built-in ones */
 	size_t nr_rules;
 	/* ranges[i].bitmap points into bitmaps[i]; unused ranges have nmsrs == 0 */
 	struct kvm_msr_filter filter;
@@ -49,10 +55,12 @@ struct msr_policy {
 };
 
 /*
- * Build the filter and copy the rules. -E2BIG when the denied MSRs are too
- * scattered to fit KVM_MSR_FILTER_MAX_RANGES bitmaps.
+ * Build the filter and the rules for a guest that is told it runs on a vendor
+ * CPU (cpuid_policy_vendor() of its CPUID table). -E2BIG when the denied MSRs
+ * are too scattered to fit KVM_MSR_FILTER_MAX_RANGES bitmaps.
  */
-int msr_policy_init(struct msr_policy *p, const struct cpu_policy_config *cfg);
+int msr_policy_init(struct msr_policy *p, const struct cpu_policy_config *cfg,
+		    enum cpu_vendor vendor);
 
 /* Enable userspace MSR exits (unknown, invalid, filtered) and set the filter on the VM. */
 int msr_policy_install(struct msr_policy *p, int vm_fd);

@@ -44,9 +44,15 @@
 #define PCI_INTX_GSI_BASE  16		/* IOAPIC pins 16..23 */
 #define PCI_INTX_NR_GSIS   8
 
-#define PCI_HOST_VENDOR_ID    0x1b36 /* Red Hat, Inc. (QEMU's PCIe host bridge ID) */
-#define PCI_HOST_DEVICE_ID    0x0008
-#define PCI_CLASS_BRIDGE_HOST 0x060000
+#define PCI_HOST_VENDOR_ID 0x1b36 /* Red Hat, Inc. (QEMU's PCIe host bridge ID) */
+#define PCI_HOST_DEVICE_ID 0x0008
+
+/* Class codes (base class, subclass, programming interface) of sluice's devices. */
+#define PCI_CLASS_STORAGE_SCSI	   0x010000
+#define PCI_CLASS_NETWORK_ETHERNET 0x020000
+#define PCI_CLASS_BRIDGE_HOST	   0x060000
+#define PCI_CLASS_COMM_OTHER	   0x078000
+#define PCI_CLASS_OTHERS	   0xff0000
 
 struct pci_device;
 struct pci_root;

@@ -76,6 +76,39 @@ static int vcpu_setup_msrs(struct vcpu *vcpu)
 	return ret;
 }
 
+/*
+ * On a host that runs under QEMU's TCG, XCR0 starts with every XSAVE
+ * component the vCPU's CPUID advertises instead of the architectural
+ * x87-only value. TCG before QEMU 8.2 runs a guest's XSETBV without giving
+ * KVM the SVM intercept (the virtual host of tests/e2e is such a host): KVM
+ * then never learns the guest's XCR0, reloads its own on every VM entry and
+ * sizes CPUID 0xD.0 EBX for it, and Linux, finding the sizes inconsistent,
+ * disables XSAVE and with it AVX. Starting from the value an OS sets makes
+ * the two agree. On hardware XSETBV always traps, so vCPUs keep the reset
+ * value there. KVM checks XCR0 against the CPUID table, so this follows
+ * KVM_SET_CPUID2.
+ */
+static int vcpu_setup_xcr0(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_xcrs xcrs;
+
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].xcr = 0;
+	xcrs.xcrs[0].value = cpuid_guest_xcr0(cpuid);
+	if (xcrs.xcrs[0].value == CPUID_XCR0_X87)
+		return 0; /* the reset value: nothing to set */
+	if (ioctl(vcpu->fd, KVM_SET_XCRS, &xcrs) < 0) {
+		int err = errno;
+
+		/* EINVAL: a policy file advertises components KVM cannot give. */
+		log_err("vCPU %u: KVM_SET_XCRS XCR0=0x%llx failed: %s", vcpu->index,
+			(unsigned long long)xcrs.xcrs[0].value, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned index)
 {
 	struct kvm_cpuid2 *cpuid = NULL;
@@ -106,6 +139,8 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned index)
 		log_err("vCPU %u: KVM_SET_CPUID2 failed: %s", index, strerror(errno));
 		goto err;
 	}
+	if (vm->xcr0_preset && (ret = vcpu_setup_xcr0(vcpu, cpuid)))
+		goto err;
 	ret = vcpu_setup_lapic(vcpu);
 	if (ret)
 		goto err;

@@ -2,7 +2,9 @@
 #include "vm.h"
 #include "acpi.h"
 #include "cpuid.h"
+#include "debug_exit.h"
 #include "log.h"
+#include "serial.h"
 #include "util.h"
 #include "vcpu.h"
 
@@ -24,9 +26,6 @@
  * placed in the top of the PCI hole, clear of the LAPIC/IOAPIC and flash. */
 #define VM_TSS_ADDR	     0xfffbd000ULL
 #define VM_IDENTITY_MAP_ADDR 0xfffbc000ULL
-#define COM1_PORT	     0x3f8
-#define COM1_GSI	     4
-#define DEBUG_EXIT_PORT	     0xf4
 
 /*
  * PCI layout inside the 32-bit hole [3 GiB, 4 GiB), clear of the IOAPIC
@@ -69,7 +68,8 @@ static void vm_request_stop(struct vm_power *p, enum vm_stop_reason reason, unsi
 	vm->stop_code = code;
 	atomic_store(&vm->stopping, true);
 	pthread_mutex_unlock(&vm->stop_lock);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	/* Before vm_finalize there are no vCPUs to kick. */
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
 		log_warn("cannot wake the event loop: %s", strerror(errno));
@@ -163,9 +163,24 @@ static int vm_create_kvm_vm(struct vm *vm)
 	return 0;
 }
 
+/*
+ * guest_mem_init flags for cfg: a memfd only where another process maps
+ * guest RAM (the machine layer sets shared_memory for a device that needs it).
+ */
+static unsigned vm_mem_flags(const struct vm_config *cfg)
+{
+	unsigned flags = 0;
+
+	if (cfg->hugepages)
+		flags |= GUEST_MEM_HUGETLB;
+	if (cfg->shared_memory)
+		flags |= GUEST_MEM_SHARED;
+	return flags;
+}
+
 static int vm_setup_memory(struct vm *vm)
 {
-	int ret = guest_mem_init(&vm->mem, vm->cfg.mem_size, vm->cfg.hugepages);
+	int ret = guest_mem_init(&vm->mem, vm->cfg.mem_size, vm_mem_flags(&vm->cfg));
 
 	if (ret)
 		return ret;
@@ -190,6 +205,8 @@ static int vm_setup_cpu_policy(struct vm *vm)
 	int ret;
 
 	cpu_policy_config_init(&vm->cpu_cfg, vm->nr_vcpus);
+	vm->cpu_cfg.tsc_deadline =
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	if (vm->cfg.cpu_policy_path &&
 	    (ret = cpu_policy_load(&vm->cpu_cfg, vm->cfg.cpu_policy_path)))
 		return ret;
@@ -199,7 +216,13 @@ static int vm_setup_cpu_policy(struct vm *vm)
 	free(supported);
 	if (ret)
 		return ret;
-	if ((ret = msr_policy_init(&vm->msr, &vm->cpu_cfg)))
+	if ((ret = cpuid_policy_install(vm->cpuid, vm->vm_fd)))
+		return ret;
+	vm->xcr0_preset = cpuid_host_is_tcg();
+	if (vm->xcr0_preset)
+		log_debug("host runs under QEMU TCG: vCPUs start with every advertised XSAVE "
+			  "component in XCR0 (TCG may not trap XSETBV)");
+	if ((ret = msr_policy_init(&vm->msr, &vm->cpu_cfg, cpuid_policy_vendor(vm->cpuid))))
 		return ret;
 	vm->msr_ready = true;
 	return msr_policy_install(&vm->msr, vm->vm_fd);
@@ -234,10 +257,10 @@ static int vm_setup_devices(struct vm *vm)
 
 	if ((ret = vm_open_serial_output(vm)))
 		return ret;
-	if ((ret = serial_init(&vm->com1, &vm->irq, COM1_GSI, vm->serial_out_fd)))
+	if ((ret = serial_init(&vm->com1, &vm->irq, SERIAL_COM1_GSI, vm->serial_out_fd)))
 		return ret;
 	vm->com1_ready = true;
-	if ((ret = serial_attach(&vm->com1, &vm->pio, COM1_PORT)))
+	if ((ret = serial_attach(&vm->com1, &vm->pio, SERIAL_COM1_BASE)))
 		return ret;
 	if ((ret = i8042_init(&vm->i8042, &vm->power)) ||
 	    (ret = i8042_attach(&vm->i8042, &vm->pio)))
@@ -253,8 +276,9 @@ static int vm_setup_devices(struct vm *vm)
 	return 0;
 }
 
-static int vm_setup_pci(struct vm *vm, struct acpi_config *acpi)
+static int vm_setup_pci(struct vm *vm)
 {
+	struct acpi_config *acpi = &vm->acpi;
 	const struct guest_mem_region *last = &vm->mem.regions[vm->mem.nr_regions - 1];
 	uint64_t ram_end = last->gpa + last->size;
 	struct pci_root_config pc = {
@@ -284,11 +308,14 @@ static int vm_setup_pci(struct vm *vm, struct acpi_config *acpi)
 	return 0;
 }
 
-static int vm_load_kernel(struct vm *vm, uint64_t rsdp)
+/*
+ * Phase 1: read the kernel and initrd and check the kernel's format, so a
+ * bad kernel is refused before any device is built (a vhost-user NIC waits
+ * for its backend). vm_load_kernel places them in phase 3.
+ */
+static int vm_read_kernel(struct vm *vm)
 {
-	struct boot_input in = {.cmdline = vm->cfg.cmdline, .acpi_rsdp = rsdp};
-	uint8_t *kernel = NULL, *initrd = NULL;
-	size_t ksize = 0, isize = 0;
+	const char *why;
 	struct stat st;
 	int ret;
 
@@ -299,22 +326,43 @@ static int vm_load_kernel(struct vm *vm, uint64_t rsdp)
 			(unsigned long long)(vm->mem.size / MiB));
 		return -E2BIG;
 	}
-	if ((ret = read_file(vm->cfg.kernel_path, vm->mem.size, &kernel, &ksize)))
+	if ((ret = read_file(vm->cfg.kernel_path, vm->mem.size, &vm->kernel, &vm->kernel_size)))
 		return ret;
 	if (vm->cfg.initrd_path &&
-	    (ret = read_file(vm->cfg.initrd_path, vm->mem.size, &initrd, &isize)))
-		goto out;
-	in.kernel = kernel;
-	in.kernel_size = ksize;
-	in.initrd = initrd;
-	in.initrd_size = isize;
-	ret = boot_load(&vm->mem, &in, &vm->entry);
+	    (ret = read_file(vm->cfg.initrd_path, vm->mem.size, &vm->initrd, &vm->initrd_size)))
+		return ret;
+	if (boot_detect(vm->kernel, vm->kernel_size, &why) == BOOT_FMT_UNKNOWN) {
+		/* The line boot_load would print. */
+		log_err("cannot boot kernel image: %s", why);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static void vm_free_kernel(struct vm *vm)
+{
+	free(vm->kernel);
+	free(vm->initrd);
+	vm->kernel = vm->initrd = NULL;
+	vm->kernel_size = vm->initrd_size = 0;
+}
+
+static int vm_load_kernel(struct vm *vm, uint64_t rsdp)
+{
+	struct boot_input in = {
+	    .kernel = vm->kernel,
+	    .kernel_size = vm->kernel_size,
+	    .initrd = vm->initrd,
+	    .initrd_size = vm->initrd_size,
+	    .cmdline = vm->cfg.cmdline,
+	    .acpi_rsdp = rsdp,
+	};
+	int ret = boot_load(&vm->mem, &in, &vm->entry);
+
 	if (ret == 0)
 		log_debug("loaded %s as %s", vm->cfg.kernel_path,
 			  boot_format_name(vm->entry.format));
-out:
-	free(kernel);
-	free(initrd);
+	vm_free_kernel(vm);
 	return ret;
 }
 
@@ -386,8 +434,6 @@ void vm_set_console_sink(struct vm *vm, const struct console_sink *sink)
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
-	uint64_t rsdp = 0;
-	struct acpi_config acpi = {.nr_cpus = cfg->nr_cpus};
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -396,6 +442,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->serial_out_fd = -1;
 	vm->mem.fd = -1;
 	vm->nr_vcpus = cfg->nr_cpus;
+	vm->acpi.nr_cpus = cfg->nr_cpus;
 	vm->power.request_stop = vm_request_stop;
 	vm->irq.set_level = vm_irq_set_level;
 	pthread_mutex_init(&vm->stop_lock, NULL);
@@ -419,32 +466,23 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		goto err;
 	if ((ret = vm_setup_memory(vm)))
 		goto err;
+	if ((ret = dma_space_identity_init(&vm->dma, &vm->mem)))
+		goto err;
 	if ((ret = gsi_router_init(&vm->gsi, vm->vm_fd)))
 		goto err;
 	if ((ret = vm_setup_devices(vm)))
 		goto err;
-	if ((ret = vm_setup_pci(vm, &acpi)))
+	if ((ret = vm_setup_pci(vm)))
 		goto err;
-	if ((ret = acpi_build(&vm->mem, &acpi, &rsdp)))
+	if ((ret = vm_read_kernel(vm)))
 		goto err;
-	if ((ret = vm_load_kernel(vm, rsdp)))
-		goto err;
-
-	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i].fd = -1;
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if ((ret = vcpu_create(&vm->vcpus[i], vm, i)))
-			goto err;
-	}
-	if ((ret = vcpu_setup_boot(&vm->vcpus[0])))
-		goto err;
+	/*
+	 * Signals now, not in vm_finalize: threads inherit the signal mask, and
+	 * devices start worker threads in phase 2, which must not take SIGTERM.
+	 */
 	if ((ret = vm_setup_signals(vm)))
 		goto err;
+	/* COM1 takes stdin unless a device added in phase 2 claims it. */
 	vm->console_sink = (struct console_sink){.receive = vm_com1_receive,
 						 .opaque = &vm->com1,
 						 .wake_fd = serial_rx_wake_fd(&vm->com1)};
@@ -453,6 +491,36 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 err:
 	vm_destroy(vm);
 	return ret;
+}
+
+int vm_finalize(struct vm *vm)
+{
+	uint64_t rsdp = 0;
+	int ret;
+
+	if (vm->finalized || !vm->kernel) {
+		log_err("vm_finalize: the VM is not freshly created");
+		return -EINVAL;
+	}
+	if ((ret = acpi_build(&vm->mem, &vm->acpi, &rsdp)))
+		return ret;
+	if ((ret = vm_load_kernel(vm, rsdp)))
+		return ret;
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		log_err("out of memory for %u vCPUs", vm->nr_vcpus);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if ((ret = vcpu_create(&vm->vcpus[i], vm, i)))
+			return ret;
+	}
+	if ((ret = vcpu_setup_boot(&vm->vcpus[0])))
+		return ret;
+	vm->finalized = true;
+	return 0;
 }
 
 static int vm_exit_status(const struct vm *vm)
@@ -478,6 +546,10 @@ int vm_run(struct vm *vm)
 					  "debug-exit", "crash", "VMM error"};
 	int ret;
 
+	if (!vm->finalized) {
+		log_err("vm_run: the VM was not finalized");
+		return VM_STATUS_VMM_ERROR;
+	}
 	/* Here, not in vm_create: devices built after it may take stdin (vm_set_console_sink). */
 	ret = console_init(&vm->console, &vm->console_sink, &vm->loop, &vm->power,
 			   vm->console_stdin ? STDIN_FILENO : -1);
@@ -528,7 +600,9 @@ void vm_destroy(struct vm *vm)
 	vm->msr_ready = false;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	vm_free_kernel(vm);
 	cpu_policy_config_free(&vm->cpu_cfg);
+	dma_space_destroy(&vm->dma);
 	guest_mem_destroy(&vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

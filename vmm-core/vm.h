@@ -3,6 +3,16 @@
  * A VM: the KVM VM fd, guest RAM, the PIO/MMIO buses, interrupt routing,
  * the CPU policy, the platform devices and the vCPU threads.
  *
+ * Built in three phases, so that devices exist before what describes them:
+ *   1. vm_create: KVM, CPU policy, guest RAM, buses, GSI router, platform
+ *      devices, the PCI root, signals; the kernel file is read and its
+ *      format checked here, so a bad kernel fails before any device is built;
+ *   2. the machine layer (vmm-core/machine/) adds devices on vm->pci, in
+ *      its defined order; they may add to vm->acpi;
+ *   3. vm_finalize: ACPI tables from vm->acpi, the kernel loaded, the vCPUs
+ *      created with the boot vCPU's entry state.
+ * Then vm_run; teardown is the reverse: devices, then vm_destroy.
+ *
  * Threads: one per vCPU (KVM_RUN loop, exits dispatched to the buses), plus
  * the main thread running the event loop (console input, stop requests,
  * signals). A stop request from any thread (a device, a vCPU seeing a triple
@@ -17,12 +27,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "acpi.h"
 #include "acpi_pm.h"
 #include "boot.h"
 #include "bus.h"
 #include "console.h"
 #include "cpu_policy.h"
 #include "debug_exit.h"
+#include "dma.h"
 #include "evloop.h"
 #include "guest_mem.h"
 #include "i8042.h"
@@ -38,56 +50,28 @@ struct kvm_cpuid2;
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
-#define VM_MAX_DISKS	   8
-#define VM_DISK_PATH_MAX   1024
-#define VM_DISK_MAX_QUEUES 16
-
-/* One --disk: a raw image served by virtio-blk (virtio-devices/virtio_blk.c). */
-struct vm_disk_config {
-	char path[VM_DISK_PATH_MAX];
-	bool readonly;
-	unsigned num_queues; /* 1..VM_DISK_MAX_QUEUES */
-};
-
-#define VM_MAX_NETS	       4
-#define VM_NET_MAX_QUEUE_PAIRS 8
-#define VM_TAP_NAME_MAX	       16 /* IFNAMSIZ */
-
-#define VM_VHOST_USER_PATH_MAX 108 /* sockaddr_un.sun_path */
+#define VM_PATH_MAX 4096 /* PATH_MAX */
 
 /*
- * One --net: virtio-net on a host TAP interface (virtio-devices/virtio_net.c),
- * or, with vhost_user set, on a vhost-user backend (vhost_user_net.c).
+ * VM-wide settings. Devices are not here: their configurations live with
+ * them (virtio_blk.h, virtio_net.h, ...) and the machine layer
+ * (vmm-core/machine/) adds them between vm_create() and vm_finalize().
  */
-struct vm_net_config {
-	char tap[VM_TAP_NAME_MAX]; /* interface name, NUL-terminated */
-	uint8_t mac[6];
-	bool mac_set;		  /* else the device derives a locally administered MAC */
-	unsigned num_queue_pairs; /* 1..VM_NET_MAX_QUEUE_PAIRS: one RX + one TX queue each */
-	char vhost_user[VM_VHOST_USER_PATH_MAX]; /* backend socket path; "" for a TAP */
-	bool vhost_user_server;			 /* sluice listens, the backend connects */
-};
-
-/* --console: the virtio-console port (hvc0 in Linux) and where it is connected. */
-enum vconsole_mode { VCONSOLE_OFF, VCONSOLE_STDIO, VCONSOLE_FILE };
-
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;
 	uint64_t mem_size;
-	bool hugepages;
+	bool hugepages; /* hugetlbfs memfd */
+	/*
+	 * A memfd that another process can map: --memory shared=on, or set by
+	 * the machine layer when a device's peer maps guest RAM (vhost-user).
+	 */
+	bool shared_memory;
 	unsigned nr_cpus;
 	enum serial_mode serial;
-	const char *serial_path;
+	char serial_path[VM_PATH_MAX]; /* SERIAL_FILE */
 	const char *cpu_policy_path;
-	bool rng; /* virtio-rng (built by virtio-devices/virtio_devices.c) */
-	unsigned nr_disks;
-	struct vm_disk_config disks[VM_MAX_DISKS];
-	unsigned nr_nets;
-	struct vm_net_config nets[VM_MAX_NETS];
-	enum vconsole_mode vconsole;
-	const char *vconsole_path; /* VCONSOLE_FILE */
 };
 
 /* Process exit statuses besides 0 and the debug-exit port's (v << 1) | 1. */
@@ -102,6 +86,7 @@ struct vm {
 	int run_size; /* KVM_GET_VCPU_MMAP_SIZE */
 
 	struct guest_mem mem;
+	struct dma_space dma; /* identity over mem: what devices' DMA goes through */
 	struct bus pio;
 	struct bus mmio;
 	struct gsi_router gsi;
@@ -111,7 +96,16 @@ struct vm {
 	struct cpu_policy_config cpu_cfg;
 	struct kvm_cpuid2 *cpuid; /* VM-wide policy; per-vCPU copies patch APIC IDs */
 	struct msr_policy msr;
+	bool xcr0_preset; /* the host is a TCG guest: vCPUs start with the full XCR0 (vcpu.c) */
 	struct boot_entry entry;
+	uint8_t *kernel, *initrd; /* read by vm_create, loaded by vm_finalize */
+	size_t kernel_size, initrd_size;
+	/*
+	 * What the ACPI tables describe: CPUs and the PCI root's windows (phase
+	 * 1), and what devices added in phase 2 need (a vIOMMU's DMAR).
+	 */
+	struct acpi_config acpi;
+	bool finalized;
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
@@ -138,14 +132,28 @@ struct vm {
 	int signal_fd;
 };
 
-/* Build the whole VM from cfg. On failure everything built is torn down. */
+/*
+ * Phase 1: build the VM up to its PCI root from cfg. On failure everything
+ * built is torn down. Guest RAM is private anonymous memory unless another
+ * process must map it: hugepages or shared_memory give a memfd (the
+ * machine layer sets shared_memory when a device needs it).
+ */
 int vm_create(struct vm *vm, const struct vm_config *cfg);
+/*
+ * Phase 3, after the devices are added: ACPI tables, kernel, vCPUs and the
+ * boot vCPU's state. On failure the caller removes its devices, then calls
+ * vm_destroy.
+ */
+int vm_finalize(struct vm *vm);
 /*
  * Before vm_run: stdin feeds sink (a device's console, e.g. virtio-console)
  * instead of COM1. The sink must outlive vm_run.
  */
 void vm_set_console_sink(struct vm *vm, const struct console_sink *sink);
-/* Start the vCPUs, serve events until the VM stops; returns the exit status. */
+/*
+ * After vm_finalize: start the vCPUs, serve events until the VM stops;
+ * returns the exit status.
+ */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 

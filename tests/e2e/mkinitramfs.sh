@@ -7,6 +7,10 @@
 #                 need (dependency closure resolved by kmod for the installed
 #                 kernel), sluice and its test guests, sluice-vswitch, QEMU (the L1 peer VMM
 #                 for the benchmark), the L2 kernel + l2.cpio, the steps.
+#   $OUT/l2-stress.cpio  stress-ng and its shared libraries: the bench step's
+#                 memory-bound row boots l2.cpio with it appended (the kernel
+#                 unpacks concatenated archives), the other L2 boots go
+#                 without its ~30 MiB
 # usage: mkinitramfs.sh OUTDIR BUILDDIR KVER
 set -euo pipefail
 OUT=$1 BUILD=$2 KVER=$3
@@ -64,7 +68,7 @@ cpio_of() { # ROOT FILE
 	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) >"$2"
 }
 
-rm -rf "$OUT/l1root" "$OUT/l2root"
+rm -rf "$OUT/l1root" "$OUT/l2root" "$OUT/l2stress"
 mkdir -p "$OUT"
 
 # --- L2 ---
@@ -85,6 +89,14 @@ done
 # static tools (tests/e2e/tools): 4 KiB O_DIRECT random reads, bulk TCP transfers
 cp "$BUILD/tests/e2e/randread" "$BUILD/tests/e2e/tcpxfer" "$R2/bin/"
 cpio_of "$R2" "$OUT/l2.cpio"
+# stress-ng (Debian's) for l2=mem, with what ldd says it loads
+if STRESS=$(command -v stress-ng); then
+	copy_with_libs "$OUT/l2stress" "$STRESS" /usr/bin/stress-ng
+	cpio_of "$OUT/l2stress" "$OUT/l2-stress.cpio"
+else
+	echo "mkinitramfs: no stress-ng (apt-get install stress-ng): the bench step's memory row fails" >&2
+	rm -f "$OUT/l2-stress.cpio"
+fi
 
 # --- L1 ---
 R1=$OUT/l1root
@@ -138,10 +150,31 @@ for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
 	cp -L "$f" "$R1/usr/share/qemu/"
 done
 
+# meson's integration tests for the integration step: it-manifest.py lists
+# them from meson's own test definitions (scripts, guests, /it/manifest) and
+# names their interpreter (bash). The tools they use that busybox lacks or
+# does differently go in /it/bin, first in that step's PATH only: util-linux
+# flock/setpriv/unshare, procps pgrep, iproute2 ip (netns), coreutils timeout
+# (its command is its child, as vdrv_vhost_user.sh's pgrep -P expects);
+# dpdk-testpmd with the net_vhost and ring mempool PMDs (in the EAL's plugin
+# directory) for vdrv_vhost_user.
+python3 "$SRC/it-manifest.py" "$BUILD" "$R1" | while read -r interp; do
+	copy_with_libs "$R1" "$interp"
+done
+for b in flock setpriv unshare pgrep ip timeout; do
+	copy_with_libs "$R1" "$(command -v "$b")" "/it/bin/$b"
+done
+if TESTPMD=$(command -v dpdk-testpmd); then
+	copy_with_libs "$R1" "$TESTPMD" /it/bin/dpdk-testpmd
+	pmd=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* | tail -n 1)
+	for p in net_vhost mempool_ring; do copy_with_libs "$R1" "$(readlink -f "$pmd/librte_$p.so")"; done
+fi
+
 # the L2 guest: the same kernel as the virtual host, and its initramfs
 mkdir -p "$R1/l2"
 cp "/boot/vmlinuz-$KVER" "$R1/l2/vmlinuz"
 cp "$OUT/l2.cpio" "$R1/l2/initrd.cpio"
+if [ -f "$OUT/l2-stress.cpio" ]; then cp "$OUT/l2-stress.cpio" "$R1/l2/stress.cpio"; fi
 # ... and the same kernel uncompressed (an ELF vmlinux with a PVH note), cut
 # out of the bzImage's payload: the bench step boots it under both VMMs.
 extract_vmlinux "/boot/vmlinuz-$KVER" "$R1/l2/vmlinux"

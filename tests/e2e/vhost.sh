@@ -6,24 +6,37 @@
 # the host's initramfs, boots it, runs the selected steps inside (see
 # l1-init) and passes or fails on each step's reported result.
 #
-# usage: vhost.sh BUILDDIR [STEP,STEP,...]      (default: every step)
+# usage: vhost.sh BUILDDIR [STEP,STEP,...|@functional|@bench]   (default: every step)
+#        @bench is every step whose name ends in "bench" (they boot the QEMU peer too),
+#        @functional every other step.
 # env:   IOMMU=intel|amd [intel]  CPU [EPYC: has SVM+NPT; a family-0xf CPU
 #        such as qemu64 makes Linux scan all of PCI twice for an AGP GART]  SMP [2]  MEM [3G]
 #        TIMEOUT seconds for a boot [60 + the steps' budgets]  STALL [90]: seconds without
 #        an E2E line (steps beat every 10 s) after which the host counts as hung
-#        E2E_LOG console log file
+#        E2E_LOG console log file  E2E_TAG [none]: names this run's log and summary
+#        (console-TAG.log, summary-TAG.txt) so two runs can share one build
+#        RETRIES [1]: fresh virtual hosts for steps left without a result by a hung host
 #        E2E_APPEND extra virtual-host kernel arguments, e.g. for debugging:
 #          e2e_debug=1 (sluice debug log), e2e_l2append=loglevel=7+printk.time=1
 set -uo pipefail
 BUILD=$(cd "${1:?usage: vhost.sh BUILDDIR [STEPS]}" && pwd)
 SRC=$(cd "$(dirname "$0")" && pwd)
-STEPS=${2:-$(ls "$SRC"/steps/[0-9]*.sh | sed 's|.*/[0-9]*-\(.*\)\.sh|\1|' | paste -sd,)}
+ALL_STEPS=$(ls "$SRC"/steps/[0-9]*.sh | sed 's|.*/[0-9]*-\(.*\)\.sh|\1|')
+case ${2:-} in
+"") STEPS=$(echo "$ALL_STEPS" | paste -sd,) ;;
+@bench) STEPS=$(echo "$ALL_STEPS" | grep 'bench$' | paste -sd,) ;;
+@functional) STEPS=$(echo "$ALL_STEPS" | grep -v 'bench$' | paste -sd,) ;;
+*) STEPS=$2 ;;
+esac
 IOMMU=${IOMMU:-intel}
 CPU=${CPU:-EPYC}
 SMP=${SMP:-2}
 MEM=${MEM:-3G}
 OUT=$BUILD/e2e
-LOG=${E2E_LOG:-$OUT/console.log}
+TAG=${E2E_TAG:+-$E2E_TAG}
+LOG=${E2E_LOG:-$OUT/console$TAG.log}
+SUMMARY=$OUT/summary$TAG.txt
+RETRIES=${RETRIES:-1}
 
 die() { echo "vhost: $*" >&2; exit 1; }
 
@@ -35,6 +48,10 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt
 [ -x /bin/busybox ] || die "/bin/busybox missing (apt-get install busybox-static)"
 
 mkdir -p "$OUT"
+# One virtual host at a time on this machine: two TCG hosts on the same cores
+# slow each other past their step budgets.
+exec 9>"${TMPDIR:-/tmp}/sluice-e2e.lock"
+flock -n 9 || { echo "vhost: waiting for another virtual host to finish"; flock 9; }
 t0=$(date +%s.%N)
 "$SRC/mkinitramfs.sh" "$OUT" "$BUILD" "$KVER" || die "building the initramfs failed"
 echo "vhost: initramfs built in $(echo "$(date +%s.%N) - $t0" | bc) s"
@@ -123,28 +140,31 @@ boot_vhost "$STEPS" "$LOG"
 		echo "--- the virtual host stopped before finishing; last 60 console lines ($LOG) ---"
 		tail -n 60 "$LOG"
 	fi
-} | tee "$OUT/summary.txt"
+} | tee "$SUMMARY"
 summarize "$LOG" "$STEPS" >/dev/null
 # TCG's nested SVM can wedge the whole emulated host (see tests/e2e/README.md):
-# the steps that got no result run once more on a fresh virtual host, and the
-# summary says so. A step that failed is never re-run.
-if [ -n "$MISSING" ]; then
+# the steps that got no result run again on a fresh virtual host (RETRIES
+# times at most), and the summary says so. A step that failed is never re-run.
+try=0
+while [ -n "$MISSING" ] && [ "$try" -lt "$RETRIES" ]; do
+	try=$((try + 1))
 	retry=$MISSING
-	echo "vhost: retrying on a fresh virtual host: $retry" | tee -a "$OUT/summary.txt"
-	boot_vhost "$retry" "$LOG.retry"
+	echo "vhost: retry $try: on a fresh virtual host: $retry" | tee -a "$SUMMARY"
+	boot_vhost "$retry" "$LOG.retry$try"
 	{
-		echo "retry of $retry after a hung or crashed virtual host:"
-		summarize "$LOG.retry" "$retry"
+		echo "retry $try of $retry after a hung or crashed virtual host:"
+		summarize "$LOG.retry$try" "$retry"
 		if [ -n "$MISSING" ]; then
-			echo "--- last 60 console lines of the retry ($LOG.retry) ---"
-			tail -n 60 "$LOG.retry"
+			echo "--- last 60 console lines of retry $try ($LOG.retry$try) ---"
+			tail -n 60 "$LOG.retry$try"
 		fi
-	} | tee -a "$OUT/summary.txt"
-	summarize "$LOG.retry" "$retry" >/dev/null
-	for s in ${MISSING//,/ }; do echo "FAIL  $s: no result (the virtual host hung or crashed twice)"; done |
-		tee -a "$OUT/summary.txt"
-fi
-passed=$(grep -c '^PASS  ' "$OUT/summary.txt")
-failed=$(grep -c '^FAIL  ' "$OUT/summary.txt")
-echo "e2e: $passed passed, $failed failed" | tee -a "$OUT/summary.txt"
+	} | tee -a "$SUMMARY"
+	summarize "$LOG.retry$try" "$retry" >/dev/null
+done
+for s in ${MISSING//,/ }; do
+	echo "FAIL  $s: no result (the virtual host hung or crashed $((RETRIES + 1)) times)"
+done | tee -a "$SUMMARY"
+passed=$(grep -c '^PASS  ' "$SUMMARY")
+failed=$(grep -c '^FAIL  ' "$SUMMARY")
+echo "e2e: $passed passed, $failed failed" | tee -a "$SUMMARY"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -40,18 +40,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cpu_policy_config cfg;
 	struct kvm_cpuid2 *sup, *pol = NULL, *v = NULL;
+	enum cpu_vendor vendor = CPU_VENDOR_OTHER;
 	struct msr_policy p;
 
 	cpu_policy_config_init(&cfg, 1 + (size ? data[0] % 8 : 0));
 	if (cpu_policy_parse(&cfg, (const char *)data, size, "fuzz") == 0) {
 		sup = synthetic_cpuid();
 		if (sup && cpuid_policy_build(sup, &cfg, &pol) == 0) {
+			vendor = cpuid_policy_vendor(pol);
 			if (cpuid_policy_for_vcpu(pol, cfg.nr_cpus - 1, cfg.nr_cpus, &v) == 0)
 				free(v);
 			free(pol);
 		}
 		free(sup);
-		if (msr_policy_init(&p, &cfg) == 0)
+		/* The vendor the input's cpuid lines made, so AMD's built-in rules get input too.
+		 */
+		if (msr_policy_init(&p, &cfg, vendor) == 0)
 			msr_policy_destroy(&p);
 	}
 	cpu_policy_config_free(&cfg);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma.h"
 #include "guest_mem.h"
 #include "virtqueue.h"
 
@@ -25,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Created once: a memfd and a mapping per input would dominate. */
 	static struct guest_mem gm;
+	static struct dma_space dma; /* identity over gm, as every device has */
 	static int ready;
 	static struct iovec iov[VIRTQ_MAX_CHAIN];
 	struct virtq_elem elem = {.iov = iov, .max_iov = VIRTQ_MAX_CHAIN};
@@ -36,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ret;
 
 	if (!ready) {
-		if (guest_mem_init(&gm, FUZZ_RAM, false) < 0)
+		if (guest_mem_init(&gm, FUZZ_RAM, false) < 0 ||
+		    dma_space_identity_init(&dma, &gm) < 0)
 			abort();
 		ready = 1;
 	}
@@ -50,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	avail = 16ULL * qsize;
 	used = (avail + 6 + 2ULL * qsize + 3) & ~3ULL;
-	if (virtq_init(&vq, &gm, qsize) < 0 || virtq_set_addrs(&vq, 0, avail, used) < 0 ||
+	if (virtq_init(&vq, &dma, qsize) < 0 || virtq_set_addrs(&vq, 0, avail, used) < 0 ||
 	    virtq_enable(&vq, data[1] & 1) < 0)
 		abort(); /* valid by construction */
 

@@ -20,6 +20,9 @@
 # per-stream statistics must show the frames on its queue 1. And the same
 # device with a driver that takes CTRL_VQ but not MQ: queue 2 is then the
 # control queue, served by sluice (vdrv.ctrl=1: RX_PROMISC must be acked).
+# Guest RAM is private memory by default; a vhost-user NIC gives it a memfd
+# by itself (checked in /proc/PID/maps of sluice and testpmd during the
+# restart test).
 # Skipped (77) without dpdk-testpmd (package dpdk-dev).
 . "$(dirname "$0")/lib.sh"
 VDRV=$1
@@ -76,6 +79,29 @@ tp_count() {
 	grep -o "$1-packets: *[0-9]*" "$2" | tail -1 | grep -o '[0-9]*$'
 }
 
+# sluice_pid PID: sluice started under timeout as PID: PID itself (busybox's
+# timeout execs the command) or its child (coreutils' forks it).
+sluice_pid() {
+	if [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sluice ]; then
+		echo "$1"
+	else
+		pgrep -P "$1" -x sluice
+	fi
+}
+
+# check_shared_ram PID: without --memory shared=on, a vhost-user NIC still
+# gave sluice a memfd for guest RAM (private memory is the default), mapped
+# shared, and the backend mapped that memfd too.
+check_shared_ram() {
+	local vm=$1
+	[ -n "$vm" ] || fail "no sluice process to inspect"
+	grep -q ' rw-s .*/memfd:sluice-ram (deleted)$' "/proc/$vm/maps" ||
+		fail "guest RAM of a VM with a vhost-user NIC is not a shared memfd: $(grep -c memfd "/proc/$vm/maps") memfd mappings"
+	grep -q '/memfd:sluice-ram (deleted)$' "/proc/$TP_PID/maps" ||
+		fail "testpmd did not map sluice's guest RAM memfd"
+	echo "  guest RAM: a shared memfd, mapped by sluice and by testpmd"
+}
+
 BASE_CHECKS=(cmdline pci-enum ecam net-probe lapic net-init net-mac net-arp net-ping msix-count)
 
 # 1. The data path, sluice as client.
@@ -104,6 +130,7 @@ relink() {
 		>"$OUT" 2>"$ERR" </dev/null &
 	local pid=$!
 	wait_for 300 grep -q "VDRV net-ping ok" "$OUT" || { kill "$pid"; fail "no first ping"; }
+	check_shared_ram "$(sluice_pid "$pid")"
 	stop_testpmd -KILL
 	wait_for 300 grep -q "VDRV net-link-down" "$OUT" || { kill "$pid"; fail "no link down"; }
 	start_testpmd "$client" "$TEST_TMP/tp-b.log"

@@ -997,6 +997,294 @@ static void test_multiboot_hostile(void **state)
 	assert_int_equal(load_free(gm, im, NULL, NULL, 0), -ENOMEM);
 }
 
+/* ---- multiboot images below 1 MiB: boot data goes around the image ---- */
+
+#define MB_SEG_DATA 0x1000 /* file offset of the first segment's bytes */
+
+/* A multiboot ELF32 (no a.out kludge) with these PT_LOADs; offsets are assigned here. */
+static struct img make_mb_elf_segs(struct seg *segs, unsigned n, uint64_t entry)
+{
+	uint64_t off = MB_SEG_DATA;
+	struct img im;
+
+	for (unsigned i = 0; i < n; i++) {
+		segs[i].type = BOOT_ELF_PT_LOAD;
+		segs[i].offset = off;
+		segs[i].vaddr = segs[i].paddr;
+		off += segs[i].filesz;
+	}
+	im = make_elf(false, BOOT_ELF_EM_386, BOOT_ELF_ET_EXEC, entry, segs, n, off);
+	fill_pattern(im.data + MB_SEG_DATA, off - MB_SEG_DATA, 0x66);
+	mb_header(im.data + 0x100, 0x3);
+	return im;
+}
+
+/* Each segment holds its file bytes and zeroed bss after the load. */
+static void assert_segments_intact(struct guest_mem *gm, const struct img *im,
+				   const struct seg *segs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = gp(gm, segs[i].paddr, segs[i].memsz);
+
+		assert_memory_equal(p, im->data + segs[i].offset, segs[i].filesz);
+		for (uint64_t j = segs[i].filesz; j < segs[i].memsz; j++)
+			assert_int_equal(p[j], 0);
+	}
+}
+
+struct mb_range_t {
+	uint64_t start, len;
+	const char *what;
+};
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * Every piece of boot data the entry and the info structure point to is in
+ * RAM, above the IVT/BDA, outside the reserved BIOS area, outside every
+ * segment and disjoint from the other pieces; the contents are right.
+ */
+static void assert_mb_boot_data(struct guest_mem *gm, const struct boot_entry *e,
+				const struct seg *segs, unsigned n, const char *cmdline,
+				const uint8_t *initrd, size_t initrd_size)
+{
+	struct mb_range_t r[12];
+	unsigned nr = 0;
+	struct boot_mb_info mbi;
+	struct boot_mb_module mod;
+	struct boot_mb_mmap_entry mm[3];
+	uint8_t *gdt;
+
+	assert_int_equal(e->format, BOOT_FMT_MULTIBOOT);
+	assert_int_equal(e->mode, BOOT_MODE_PROT32);
+	assert_int_equal(e->rax, 0x2BADB002);
+	assert_int_equal(guest_mem_read(gm, e->rbx, &mbi, sizeof(mbi)), 0);
+	assert_int_equal(mbi.flags & 0x245, 0x245); /* mem, cmdline, mmap, loader name */
+	r[nr++] = (struct mb_range_t){e->rbx, sizeof(mbi), "info"};
+	assert_string_equal((char *)gp(gm, mbi.cmdline, strlen(cmdline) + 1), cmdline);
+	r[nr++] = (struct mb_range_t){mbi.cmdline, strlen(cmdline) + 1, "cmdline"};
+	assert_string_equal((char *)gp(gm, mbi.boot_loader_name, 7), "sluice");
+	r[nr++] = (struct mb_range_t){mbi.boot_loader_name, 7, "loader name"};
+	assert_int_equal(mbi.mmap_length, 3 * 24);
+	assert_int_equal(guest_mem_read(gm, mbi.mmap_addr, mm, sizeof(mm)), 0);
+	assert_int_equal(mm[0].addr, 0);
+	assert_int_equal(mm[0].len, 0x9fc00);
+	assert_int_equal(mm[1].type, BOOT_MEM_RESERVED);
+	assert_int_equal(mm[2].addr, 0x100000);
+	assert_int_equal(mm[2].len, RAM_SIZE - 0x100000);
+	r[nr++] = (struct mb_range_t){mbi.mmap_addr, mbi.mmap_length, "mmap"};
+	if (initrd) {
+		assert_int_equal(mbi.flags & 0x8, 0x8);
+		assert_int_equal(mbi.mods_count, 1);
+		assert_int_equal(guest_mem_read(gm, mbi.mods_addr, &mod, sizeof(mod)), 0);
+		r[nr++] = (struct mb_range_t){mbi.mods_addr, sizeof(mod), "module list"};
+		assert_int_equal(mod.mod_start % 4096, 0);
+		assert_int_equal(mod.mod_end - mod.mod_start, initrd_size);
+		assert_memory_equal(gp(gm, mod.mod_start, initrd_size), initrd, initrd_size);
+		r[nr++] = (struct mb_range_t){mod.mod_start, initrd_size, "module"};
+		assert_string_equal((char *)gp(gm, mod.string, 7), "initrd");
+		r[nr++] = (struct mb_range_t){mod.string, 7, "module string"};
+	} else {
+		assert_int_equal(mbi.flags & 0x8, 0);
+	}
+	/* The GDT and IDT the entry registers point to, and the stack below ESP. */
+	assert_int_equal(e->gdt_limit, 31);
+	assert_int_equal(e->idt_limit, 15);
+	gdt = gp(gm, e->gdt_base, 32);
+	assert_int_equal(boot_rd64(gdt + 16), 0x00cf9b000000ffffULL);
+	assert_int_equal(boot_rd64(gdt + 24), 0x00cf93000000ffffULL);
+	r[nr++] = (struct mb_range_t){e->gdt_base, 32, "GDT"};
+	r[nr++] = (struct mb_range_t){e->idt_base, 16, "IDT"};
+	assert_int_equal(e->rsp % 16, 0);
+	r[nr++] = (struct mb_range_t){e->rsp - 0xff0, 0x1000, "stack"};
+
+	for (unsigned i = 0; i < nr; i++) {
+		assert_non_null(guest_mem_ptr(gm, r[i].start, r[i].len));
+		assert_true(r[i].start >= 0x500);
+		assert_true(r[i].start + r[i].len <= 0x100000000ULL);
+		assert_false(ranges_overlap(r[i].start, r[i].len, 0x9fc00, 0x100000 - 0x9fc00));
+		for (unsigned j = 0; j < n; j++)
+			assert_false(
+			    ranges_overlap(r[i].start, r[i].len, segs[j].paddr, segs[j].memsz));
+		for (unsigned j = i + 1; j < nr; j++)
+			assert_false(ranges_overlap(r[i].start, r[i].len, r[j].start, r[j].len));
+	}
+}
+
+static void test_multiboot_low_segment(void **state)
+{
+	struct guest_mem *gm = fresh(state);
+	/* The reported image: code at 0x8000, over the usual boot stack. */
+	struct seg segs[] = {{.paddr = 0x8000, .filesz = 0x800, .memsz = 0x1000}};
+	struct img im = make_mb_elf_segs(segs, 1, 0x8010);
+	uint8_t initrd[3000];
+	struct boot_entry e;
+
+	fill_pattern(initrd, sizeof(initrd), 0x31);
+	assert_int_equal(load(gm, &im, "low args", initrd, sizeof(initrd), &e), 0);
+	assert_int_equal(e.rip, 0x8010);
+	assert_segments_intact(gm, &im, segs, 1);
+	assert_mb_boot_data(gm, &e, segs, 1, "low args", initrd, sizeof(initrd));
+	/* What did not collide stays where it always was. */
+	assert_int_equal(e.rbx, BOOT_INFO_ADDR);
+	assert_int_equal(e.gdt_base, BOOT_GDT_ADDR);
+	assert_int_equal(*gp(gm, BOOT_CMDLINE_ADDR, 1), 'l');
+	assert_true(e.rsp != BOOT_STACK_TOP);
+	free(im.data);
+
+	/* a.out kludge addresses at 0x8000 too. */
+	gm = fresh(state);
+	im = make_mb_aout();
+	boot_wr32(im.data + MB_HDR_OFF + 12, 0x8000 + MB_HDR_OFF);
+	boot_wr32(im.data + MB_HDR_OFF + 16, 0x8000);
+	boot_wr32(im.data + MB_HDR_OFF + 20, 0x8000 + 0x300);
+	boot_wr32(im.data + MB_HDR_OFF + 24, 0x8000 + 0x2000);
+	boot_wr32(im.data + MB_HDR_OFF + 28, 0x8000 + 0x80);
+	segs[0] = (struct seg){.paddr = 0x8000, .offset = 0, .filesz = 0x300, .memsz = 0x2000};
+	assert_int_equal(load(gm, &im, "", NULL, 0, &e), 0);
+	assert_int_equal(e.rip, 0x8080);
+	assert_segments_intact(gm, &im, segs, 1);
+	assert_mb_boot_data(gm, &e, segs, 1, "", NULL, 0);
+	free(im.data);
+}
+
+static void test_multiboot_low_overlaps(void **state)
+{
+	struct guest_mem *gm = fresh(state);
+	/*
+	 * Segments over every usual address (GDT 0x500, info 0x6000, stack
+	 * 0x8000, cmdline 0x20000) and over the top page of RAM, where the
+	 * module would go: everything must move, nothing may land on them.
+	 */
+	struct seg segs[] = {
+	    {.paddr = 0x0, .filesz = 0x1000, .memsz = 0x1000},
+	    {.paddr = 0x6000, .filesz = 0x100, .memsz = 0x1000},
+	    {.paddr = 0x8000, .filesz = 0x1000, .memsz = 0x20000},
+	    {.paddr = 0x200000, .filesz = 0x200, .memsz = 0x200},
+	    {.paddr = RAM_SIZE - 0x3000, .filesz = 0x100, .memsz = 0x3000},
+	};
+	struct img im = make_mb_elf_segs(segs, ARRAY_SIZE(segs), 0x8000);
+	uint8_t initrd[10000];
+	struct boot_entry e;
+	struct boot_mb_info mbi;
+	struct boot_mb_module mod;
+
+	fill_pattern(initrd, sizeof(initrd), 0x41);
+	assert_int_equal(load(gm, &im, "moved", initrd, sizeof(initrd), &e), 0);
+	assert_segments_intact(gm, &im, segs, ARRAY_SIZE(segs));
+	assert_mb_boot_data(gm, &e, segs, ARRAY_SIZE(segs), "moved", initrd, sizeof(initrd));
+	/* Small pieces in the lowest free RAM, the module right below the top segment. */
+	assert_true(e.rbx < 0x8000);
+	assert_true(e.gdt_base < 0x8000);
+	assert_int_equal(guest_mem_read(gm, e.rbx, &mbi, sizeof(mbi)), 0);
+	assert_true(mbi.cmdline < 0x8000);
+	assert_int_equal(guest_mem_read(gm, mbi.mods_addr, &mod, sizeof(mod)), 0);
+	assert_int_equal(mod.mod_start, ALIGN_DOWN(RAM_SIZE - 0x3000 - sizeof(initrd), 4096));
+	free(im.data);
+
+	/* High RAM full: the module fits only below 640 KiB, between the segments. */
+	gm = fresh(state);
+	struct seg full[] = {
+	    {.paddr = 0x8000, .filesz = 0x100, .memsz = 0x1000},
+	    {.paddr = 0x40000, .filesz = 0x100, .memsz = 0x9fc00 - 0x40000},
+	    {.paddr = 0x100000, .filesz = 0x100, .memsz = RAM_SIZE - 0x100000},
+	};
+	im = make_mb_elf_segs(full, ARRAY_SIZE(full), 0x8000);
+	assert_int_equal(load(gm, &im, "x", initrd, sizeof(initrd), &e), 0);
+	assert_mb_boot_data(gm, &e, full, ARRAY_SIZE(full), "x", initrd, sizeof(initrd));
+	assert_int_equal(guest_mem_read(gm, e.rbx, &mbi, sizeof(mbi)), 0);
+	assert_int_equal(guest_mem_read(gm, mbi.mods_addr, &mod, sizeof(mod)), 0);
+	assert_int_equal(mod.mod_start, ALIGN_DOWN(0x40000 - sizeof(initrd), 4096));
+	/* A module bigger than the free gaps does not fit. */
+	uint8_t *big = calloc(1, 0x40000);
+	assert_non_null(big);
+	assert_int_equal(load(gm, &im, "x", big, 0x40000, &e), -ENOMEM);
+	free(big);
+	free(im.data);
+
+	/* No free RAM at all for the information structure. */
+	struct seg all[] = {
+	    {.paddr = 0x0, .filesz = 0x100, .memsz = 0x9fc00},
+	    {.paddr = 0x100000, .filesz = 0x100, .memsz = RAM_SIZE - 0x100000},
+	};
+	im = make_mb_elf_segs(all, ARRAY_SIZE(all), 0x100000);
+	assert_int_equal(load_free(gm, im, NULL, NULL, 0), -ENOMEM);
+}
+
+static void test_multiboot_low_refused(void **state)
+{
+	struct guest_mem *gm = fresh(state);
+	struct seg s[1];
+	struct img im;
+
+	/* Segments in or across the reserved EBDA/VGA/BIOS area 0x9fc00-0xfffff. */
+	static const uint64_t bad[][2] = {
+	    {0x9f000, 0x1000}, {0x9fc00, 0x10}, {0xa0000, 0x100},
+	    {0xe0000, 0x10},   {0xfffff, 0x1},	{0x90000, 0x80000},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		s[0] = (struct seg){.paddr = bad[i][0], .filesz = 0, .memsz = bad[i][1]};
+		im = make_mb_elf_segs(s, 1, bad[i][0]);
+		assert_int_equal(load_free(gm, im, NULL, NULL, 0), -ENOEXEC);
+	}
+	/* Right up to the EBDA, and from 1 MiB on, is fine. */
+	struct seg edge[] = {{.paddr = 0x9f000, .filesz = 0x10, .memsz = 0xc00},
+			     {.paddr = 0x100000, .filesz = 0x10, .memsz = 0x100}};
+	im = make_mb_elf_segs(edge, 2, 0x9f000);
+	assert_int_equal(load_free(gm, im, NULL, NULL, 0), 0);
+
+	/* a.out kludge image in the BIOS area. */
+	im = make_mb_aout();
+	boot_wr32(im.data + MB_HDR_OFF + 12, 0xa0000 + MB_HDR_OFF);
+	boot_wr32(im.data + MB_HDR_OFF + 16, 0xa0000);
+	boot_wr32(im.data + MB_HDR_OFF + 20, 0xa0000 + 0x300);
+	boot_wr32(im.data + MB_HDR_OFF + 24, 0xa0000 + 0x2000);
+	boot_wr32(im.data + MB_HDR_OFF + 28, 0xa0000 + 0x80);
+	assert_int_equal(load_free(gm, im, NULL, NULL, 0), -ENOEXEC);
+
+	/* Beyond RAM, and in the PCI hole. */
+	s[0] = (struct seg){.paddr = RAM_SIZE - 0x1000, .filesz = 0x10, .memsz = 0x2000};
+	im = make_mb_elf_segs(s, 1, RAM_SIZE - 0x1000);
+	assert_int_equal(load_free(gm, im, NULL, NULL, 0), -ENOMEM);
+	s[0] = (struct seg){.paddr = 0xd0000000, .filesz = 0x10, .memsz = 0x10};
+	im = make_mb_elf_segs(s, 1, 0xd0000000);
+	assert_int_equal(load_free(gm, im, NULL, NULL, 0), -ENOMEM);
+
+	/* A kernel that is not multiboot still may not go below 1 MiB. */
+	assert_int_equal(load_free(gm,
+				   vmlinux_with_seg((struct seg){BOOT_ELF_PT_LOAD, 0x1000, 0,
+								 0x8000, 0x100, 0x100}),
+				   NULL, NULL, 0),
+			 -ENOEXEC);
+}
+
+static void test_multiboot_tiny_ram(void **state)
+{
+	(void)state;
+	struct guest_mem small;
+	struct boot_entry e;
+	struct boot_mb_info mbi;
+	struct seg s[] = {{.paddr = 0x8000, .filesz = 0x100, .memsz = 0x1000}};
+	struct img im = make_mb_elf_segs(s, 1, 0x8000);
+
+	/* 512 KiB, no RAM above 1 MiB: a real-mode-sized multiboot kernel still boots. */
+	assert_int_equal(guest_mem_init(&small, 512 * KiB, false), 0);
+	memset(small.base, 0xcc, small.size);
+	assert_int_equal(load(&small, &im, "t", NULL, 0, &e), 0);
+	assert_int_equal(guest_mem_read(&small, e.rbx, &mbi, sizeof(mbi)), 0);
+	assert_int_equal(mbi.mem_lower, 512);
+	assert_int_equal(mbi.mem_upper, 0);
+	assert_int_equal(mbi.mmap_length, 24);
+	assert_segments_intact(&small, &im, s, 1);
+	free(im.data);
+	/* ... but not one linked at 1 MiB. */
+	assert_int_equal(load_free(&small, make_mb_elf32(), NULL, NULL, 0), -ENOMEM);
+	guest_mem_destroy(&small);
+}
+
 /* ---- flat ---- */
 
 static void test_flat_load(void **state)
@@ -1233,6 +1521,10 @@ int main(void)
 	    cmocka_unit_test(test_multiboot_elf32),
 	    cmocka_unit_test(test_multiboot_elf64),
 	    cmocka_unit_test(test_multiboot_hostile),
+	    cmocka_unit_test(test_multiboot_low_segment),
+	    cmocka_unit_test(test_multiboot_low_overlaps),
+	    cmocka_unit_test(test_multiboot_low_refused),
+	    cmocka_unit_test(test_multiboot_tiny_ram),
 	    cmocka_unit_test(test_flat_load),
 	    cmocka_unit_test(test_tiny_ram),
 	    cmocka_unit_test(test_high_memory_map),

@@ -46,24 +46,25 @@ static int teardown(void **state)
 static void test_defaults(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path), 0);
 	assert_int_equal(cmd, CLI_RUN);
-	assert_string_equal(cfg.kernel_path, kernel_path);
-	assert_int_equal(cfg.mem_size, CLI_DEFAULT_MEMORY);
-	assert_int_equal(cfg.nr_cpus, 1);
-	assert_int_equal(cfg.serial, SERIAL_STDIO);
-	assert_false(cfg.hugepages);
+	assert_string_equal(cfg.vm.kernel_path, kernel_path);
+	assert_int_equal(cfg.vm.mem_size, CLI_DEFAULT_MEMORY);
+	assert_int_equal(cfg.vm.nr_cpus, 1);
+	assert_int_equal(cfg.vm.serial, SERIAL_STDIO);
+	assert_false(cfg.vm.hugepages);
+	assert_false(cfg.vm.shared_memory); /* private RAM unless asked or needed */
 	assert_false(cfg.rng);
-	assert_null(cfg.initrd_path);
+	assert_null(cfg.vm.initrd_path);
 }
 
 static void test_all_options(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "2G",
@@ -72,26 +73,58 @@ static void test_all_options(void **state)
 			       "--rng"),
 			 0);
 	assert_true(cfg.rng);
-	assert_int_equal(cfg.mem_size, 2ULL << 30);
-	assert_int_equal(cfg.nr_cpus, 4);
-	assert_string_equal(cfg.cmdline, "console=ttyS0 quiet");
-	assert_int_equal(cfg.serial, SERIAL_FILE);
-	assert_string_equal(cfg.serial_path, "/tmp/out");
-	assert_string_equal(cfg.initrd_path, kernel_path);
-	assert_string_equal(cfg.cpu_policy_path, "/p");
+	assert_int_equal(cfg.vm.mem_size, 2ULL << 30);
+	assert_int_equal(cfg.vm.nr_cpus, 4);
+	assert_string_equal(cfg.vm.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(cfg.vm.serial, SERIAL_FILE);
+	assert_string_equal(cfg.vm.serial_path, "/tmp/out");
+	assert_string_equal(cfg.vm.initrd_path, kernel_path);
+	assert_string_equal(cfg.vm.cpu_policy_path, "/p");
 
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory",
 			       "size=1G,hugepages=on", "--serial", "none"),
 			 0);
-	assert_int_equal(cfg.mem_size, 1ULL << 30);
-	assert_true(cfg.hugepages);
-	assert_int_equal(cfg.serial, SERIAL_NONE);
+	assert_int_equal(cfg.vm.mem_size, 1ULL << 30);
+	assert_true(cfg.vm.hugepages);
+	assert_false(cfg.vm.shared_memory);
+	assert_int_equal(cfg.vm.serial, SERIAL_NONE);
+}
+
+/* --memory shared=on|off: a memfd on request; keys combine in any order. */
+static void test_memory_shared(void **state)
+{
+	enum cli_command cmd;
+	struct machine_config cfg;
+
+	(void)state;
+	assert_int_equal(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "size=512M,shared=on"),
+	    0);
+	assert_int_equal(cfg.vm.mem_size, 512ULL << 20);
+	assert_true(cfg.vm.shared_memory);
+	assert_false(cfg.vm.hugepages);
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory",
+			       "shared=on,hugepages=on,size=64M"),
+			 0);
+	assert_true(cfg.vm.shared_memory);
+	assert_true(cfg.vm.hugepages);
+	assert_int_equal(cfg.vm.mem_size, 64ULL << 20);
+	/* The last word counts. */
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory",
+			       "size=64M,shared=on,shared=off"),
+			 0);
+	assert_false(cfg.vm.shared_memory);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory",
+			  "size=64M,shared=yes") < 0);
+	assert_true(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "size=64M,shared") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "shared=on") < 0);
 }
 
 static void test_errors(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_true(PARSE(&cmd, &cfg, "run") < 0); /* no --kernel */
@@ -116,7 +149,7 @@ static void test_errors(void **state)
 static void test_disk(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "path=/a.img",
@@ -146,7 +179,7 @@ static void test_net(void **state)
 {
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "tap=tap0",
@@ -179,7 +212,7 @@ static void test_net(void **state)
 		if (PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", bad[i]) >= 0)
 			fail_msg("--net %s was accepted", bad[i]);
 	}
-	/* The same TAP twice, and more NICs than VM_MAX_NETS. */
+	/* The same TAP twice, and more NICs than MACHINE_MAX_NETS. */
 	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "tap=t0", "--net",
 			  "tap=t0") < 0);
 	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net", "tap=t0", "--net",
@@ -189,7 +222,7 @@ static void test_net(void **state)
 static void test_net_vhost_user(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--net",
@@ -231,29 +264,71 @@ static void test_net_vhost_user(void **state)
 static void test_console(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path), 0);
-	assert_int_equal(cfg.vconsole, VCONSOLE_OFF);
+	assert_int_equal(cfg.console.mode, VIRTIO_CONSOLE_OFF);
 	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial", "none",
 			       "--console", "stdio"),
 			 0);
-	assert_int_equal(cfg.vconsole, VCONSOLE_STDIO);
+	assert_int_equal(cfg.console.mode, VIRTIO_CONSOLE_STDIO);
 	assert_int_equal(
 	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "file=/tmp/hvc.log"), 0);
-	assert_int_equal(cfg.vconsole, VCONSOLE_FILE);
-	assert_string_equal(cfg.vconsole_path, "/tmp/hvc.log");
+	assert_int_equal(cfg.console.mode, VIRTIO_CONSOLE_FILE);
+	assert_string_equal(cfg.console.path, "/tmp/hvc.log");
 	/* Both on the terminal: refused, since input can only go to one. */
 	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "stdio") < 0);
 	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "file=") < 0);
 	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "pty") < 0);
 }
 
+/* Every key=value option goes through the one parser (vmm-core/kv.c): its rules hold for each. */
+static void test_kv_rules(void **state)
+{
+	enum cli_command cmd;
+	struct machine_config cfg;
+
+	(void)state;
+	/* file= takes the rest of the argument: paths may hold commas. */
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial",
+			       "file=/tmp/a,b=c", "--console", "file=/tmp/x,y"),
+			 0);
+	assert_int_equal(cfg.vm.serial, SERIAL_FILE);
+	assert_string_equal(cfg.vm.serial_path, "/tmp/a,b=c");
+	assert_int_equal(cfg.console.mode, VIRTIO_CONSOLE_FILE);
+	assert_string_equal(cfg.console.path, "/tmp/x,y");
+	/* A bare leading value is the option's default key. */
+	assert_int_equal(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--memory", "128M,shared=on"), 0);
+	assert_int_equal(cfg.vm.mem_size, 128ULL << 20);
+	assert_true(cfg.vm.shared_memory);
+	/* Empty items are skipped; the last of a repeated key counts. */
+	assert_int_equal(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk",
+			       ",path=/a,,num_queues=2,num_queues=3,"),
+			 0);
+	assert_string_equal(cfg.disks[0].path, "/a");
+	assert_int_equal(cfg.disks[0].num_queues, 3);
+	/* A mode and a file at once, or a bare mode spelled as a key, are refused. */
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial", "none,file=/x") <
+		    0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--serial", "mode=none") < 0);
+	assert_true(
+	    PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--console", "stdio,file=/x") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "=/a") < 0);
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "/a") < 0);
+	/* Nine disks: one more than MACHINE_MAX_DISKS. */
+	assert_true(PARSE(&cmd, &cfg, "run", "--kernel", kernel_path, "--disk", "path=/1", "--disk",
+			  "path=/2", "--disk", "path=/3", "--disk", "path=/4", "--disk", "path=/5",
+			  "--disk", "path=/6", "--disk", "path=/7", "--disk", "path=/8", "--disk",
+			  "path=/9") < 0);
+	assert_int_equal(cfg.nr_disks, MACHINE_MAX_DISKS);
+}
+
 static void test_help_version(void **state)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
+	struct machine_config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cmd, &cfg, "--help"), 0);
@@ -267,10 +342,11 @@ static void test_help_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults), cmocka_unit_test(test_all_options),
-	    cmocka_unit_test(test_errors),   cmocka_unit_test(test_disk),
-	    cmocka_unit_test(test_net),	     cmocka_unit_test(test_net_vhost_user),
-	    cmocka_unit_test(test_console),  cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_defaults),	   cmocka_unit_test(test_all_options),
+	    cmocka_unit_test(test_errors),	   cmocka_unit_test(test_memory_shared),
+	    cmocka_unit_test(test_disk),	   cmocka_unit_test(test_net),
+	    cmocka_unit_test(test_net_vhost_user), cmocka_unit_test(test_console),
+	    cmocka_unit_test(test_kv_rules),	   cmocka_unit_test(test_help_version),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -209,6 +209,32 @@ static void test_intel_leaf1(void **state)
 	free(sup);
 }
 
+/* TSC-deadline mode: offered exactly when KVM's LAPIC serves it; a policy line still wins. */
+static void test_tsc_deadline(void **state)
+{
+	struct kvm_cpuid2 *sup = intel_table(), *pol = NULL;
+	struct cpu_policy_config cfg;
+	static const char clear[] = "cpuid 1 ecx clear 1000000\n";
+
+	(void)state;
+	get(sup, 1, 0)->ecx &= ~B(24);
+	pol = build(sup, 1, false);
+	assert_false(get(pol, 1, 0)->ecx & B(24));
+	free(pol);
+
+	cpu_policy_config_init(&cfg, 1);
+	cfg.tsc_deadline = true;
+	assert_int_equal(cpuid_policy_build(sup, &cfg, &pol), 0);
+	assert_true(get(pol, 1, 0)->ecx & B(24));
+	free(pol);
+	assert_int_equal(cpu_policy_parse(&cfg, clear, strlen(clear), "t"), 0);
+	assert_int_equal(cpuid_policy_build(sup, &cfg, &pol), 0);
+	assert_false(get(pol, 1, 0)->ecx & B(24));
+	free(pol);
+	cpu_policy_config_free(&cfg);
+	free(sup);
+}
+
 static void test_intel_power_monitor_sgx(void **state)
 {
 	struct kvm_cpuid2 *sup = intel_table(), *pol = build(sup, 2, false);
@@ -532,11 +558,100 @@ static void test_errors(void **state)
 	free(sup);
 }
 
+/*
+ * The xstate contract on the virtual host's CPU (QEMU EPYC under TCG, as
+ * KVM_GET_SUPPORTED_CPUID reports it there): leaf 0xD passes through with
+ * its sizes, offsets and flags, and XSAVE, AVX, AVX2 stay visible.
+ */
+static void test_xsave_leaves(void **state)
+{
+	struct kvm_cpuid_entry2 e[] = {
+	    {.function = 0, .eax = 0xd},
+	    {.function = 1,
+	     .eax = 0x800f12,
+	     .ebx = 0x01020800,
+	     .ecx = 0x76f83203,
+	     .edx = 0x078bfbfd},
+	    {.function = 7, .index = 0, .flags = SIG, .ebx = 0x009801ab, .edx = B(29)},
+	    {.function = 0xd, .index = 0, .flags = SIG, .eax = 7, .ebx = 0x340, .ecx = 0x340},
+	    {.function = 0xd, .index = 1, .flags = SIG, .eax = 5},
+	    {.function = 0xd, .index = 2, .flags = SIG, .eax = 0x100, .ebx = 0x240},
+	};
+	struct kvm_cpuid2 *sup, *pol, *v = NULL;
+
+	(void)state;
+	vendor(&e[0], "AuthenticAMD");
+	sup = table_new(e, ARRAY_SIZE(e));
+	pol = build(sup, 2, false);
+	for (unsigned sub = 0; sub < 3; sub++)
+		assert_memory_equal(get(pol, 0xd, sub), &e[3 + sub], sizeof(e[0]));
+	assert_int_equal(get(pol, 1, 0)->ecx & (B(26) | B(28)), B(26) | B(28)); /* XSAVE, AVX */
+	assert_int_equal(get(pol, 7, 0)->ebx & B(5), B(5));			/* AVX2 */
+	assert_int_equal(cpuid_policy_for_vcpu(pol, 1, 2, &v), 0);
+	assert_int_equal(cpuid_guest_xcr0(v), 7);
+	free(v);
+	free(pol);
+	free(sup);
+}
+
+/* XCR0 at vCPU creation: what the table advertises and shows features for. */
+static void test_guest_xcr0(void **state)
+{
+	const uint64_t all = 0x602ff; /* x87 SSE YMM MPX AVX-512 PKRU AMX */
+	struct kvm_cpuid_entry2 e[] = {
+	    {.function = 0, .eax = 0xd},
+	    {.function = 1, .ecx = B(26) | B(28)}, /* XSAVE, AVX */
+	    {.function = 7,
+	     .index = 0,
+	     .flags = SIG,
+	     .ebx = B(14) | B(16), /* MPX, AVX512F */
+	     .ecx = B(3),	   /* PKU */
+	     .edx = B(24)},	   /* AMX-TILE */
+	    {.function = 0xd, .index = 0, .flags = SIG, .eax = (uint32_t)all | B(19)},
+	};
+	struct kvm_cpuid2 *t = table_new(e, ARRAY_SIZE(e));
+	struct kvm_cpuid_entry2 *l1 = get(t, 1, 0), *l7 = get(t, 7, 0), *ld = get(t, 0xd, 0);
+
+	(void)state;
+	/* A component sluice knows no feature for (bit 19) is kept as advertised. */
+	assert_int_equal(cpuid_guest_xcr0(t), all | B(19));
+	ld->eax = (uint32_t)all;
+
+	/* Hidden features take their components along (AVX-512 needs YMM too). */
+	l1->ecx &= ~B(28);
+	assert_int_equal(cpuid_guest_xcr0(t), all & ~0xe4ULL);
+	l1->ecx |= B(28);
+	l7->ebx &= ~B(14);
+	l7->ecx = 0;
+	l7->edx = 0;
+	assert_int_equal(cpuid_guest_xcr0(t), 0xe7);
+	l7->ebx = 0;
+	assert_int_equal(cpuid_guest_xcr0(t), 7);
+
+	/* Groups XSETBV only takes whole: part of AVX-512, one AMX or MPX component. */
+	l7->ebx = B(14) | B(16);
+	l7->edx = B(24);
+	ld->eax = 0x20 | 0x8 | 0x20000 | 7;
+	assert_int_equal(cpuid_guest_xcr0(t), 7);
+
+	/* No XSAVE, no x87+SSE in leaf 0xD, no leaf 0xD: the reset value. */
+	ld->eax = (uint32_t)all;
+	l1->ecx &= ~B(26);
+	assert_int_equal(cpuid_guest_xcr0(t), 1);
+	l1->ecx |= B(26);
+	ld->eax = 0x5;
+	assert_int_equal(cpuid_guest_xcr0(t), 1);
+	ld->function = 0x13;
+	assert_int_equal(cpuid_guest_xcr0(t), 1);
+	free(t);
+}
+
 /* The policy for this host's KVM must be accepted by KVM_SET_CPUID2. */
 static void test_real_kvm(void **state)
 {
 	struct kvm_cpuid2 *sup = NULL, *pol = NULL, *v = NULL;
 	struct cpu_policy_config cfg;
+	struct kvm_xcrs xcrs;
 	int kvm, vm, vcpu;
 
 	(void)state;
@@ -553,6 +668,14 @@ static void test_real_kvm(void **state)
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 1);
 	assert_true(vcpu >= 0);
 	assert_int_equal(ioctl(vcpu, KVM_SET_CPUID2, v), 0);
+	/* KVM accepts the XCR0 vcpu_create() starts vCPUs with, and keeps it. */
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].value = cpuid_guest_xcr0(v);
+	assert_int_equal(ioctl(vcpu, KVM_SET_XCRS, &xcrs), 0);
+	memset(&xcrs, 0, sizeof(xcrs));
+	assert_int_equal(ioctl(vcpu, KVM_GET_XCRS, &xcrs), 0);
+	assert_int_equal(xcrs.xcrs[0].value, cpuid_guest_xcr0(v));
 	close(vcpu);
 	close(vm);
 	close(kvm);
@@ -566,6 +689,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_intel_leaf1),
+	    cmocka_unit_test(test_tsc_deadline),
 	    cmocka_unit_test(test_intel_power_monitor_sgx),
 	    cmocka_unit_test(test_pmu_leaves),
 	    cmocka_unit_test(test_intel_cache_topology),
@@ -574,6 +698,8 @@ int main(void)
 	    cmocka_unit_test(test_amd),
 	    cmocka_unit_test(test_overrides),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_xsave_leaves),
+	    cmocka_unit_test(test_guest_xcr0),
 	    cmocka_unit_test(test_real_kvm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

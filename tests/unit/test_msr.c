@@ -67,15 +67,22 @@ static unsigned count_str(const char *hay, const char *needle)
 	return n;
 }
 
-static void init_policy(struct msr_policy *p, bool pmu, const char *text)
+static void init_policy_vendor(struct msr_policy *p, bool pmu, const char *text,
+			       enum cpu_vendor vendor)
 {
 	struct cpu_policy_config cfg;
 
 	cpu_policy_config_init(&cfg, 1);
 	cfg.pmu = pmu;
 	assert_int_equal(cpu_policy_parse(&cfg, text, strlen(text), "t"), 0);
-	assert_int_equal(msr_policy_init(p, &cfg), 0);
+	assert_int_equal(msr_policy_init(p, &cfg, vendor), 0);
 	cpu_policy_config_free(&cfg);
+}
+
+/* An unknown vendor: no vendor-specific MSRs filtered, no built-in rules. */
+static void init_policy(struct msr_policy *p, bool pmu, const char *text)
+{
+	init_policy_vendor(p, pmu, text, CPU_VENDOR_OTHER);
 }
 
 static bool bitmap_allows(const struct kvm_msr_filter_range *r, uint32_t index)
@@ -179,16 +186,16 @@ static void test_filter_span_and_limits(void **state)
 	cpu_policy_config_init(&cfg, 1);
 	cfg.pmu = true;
 	assert_int_equal(cpu_policy_parse(&cfg, text, off, "t"), 0);
-	assert_int_equal(msr_policy_init(&p, &cfg), -E2BIG);
+	assert_int_equal(msr_policy_init(&p, &cfg, CPU_VENDOR_OTHER), -E2BIG);
 	cfg.nr_msr_rules = KVM_MSR_FILTER_MAX_RANGES;
-	assert_int_equal(msr_policy_init(&p, &cfg), 0);
+	assert_int_equal(msr_policy_init(&p, &cfg, CPU_VENDOR_OTHER), 0);
 	assert_int_equal(p.nr_ranges, KVM_MSR_FILTER_MAX_RANGES);
 	msr_policy_destroy(&p);
 	/* Without the PMU three ranges are taken already. */
 	cfg.pmu = false;
-	assert_int_equal(msr_policy_init(&p, &cfg), -E2BIG);
+	assert_int_equal(msr_policy_init(&p, &cfg, CPU_VENDOR_OTHER), -E2BIG);
 	cfg.nr_msr_rules = KVM_MSR_FILTER_MAX_RANGES - 3;
-	assert_int_equal(msr_policy_init(&p, &cfg), 0);
+	assert_int_equal(msr_policy_init(&p, &cfg, CPU_VENDOR_OTHER), 0);
 	msr_policy_destroy(&p);
 	cpu_policy_config_free(&cfg);
 }
@@ -289,6 +296,161 @@ static void test_exits(void **state)
 	msr_policy_handle_exit(&p, run, 0);
 	free(capture_end(&cap));
 	assert_int_equal(run->msr.error, 0x55);
+	msr_policy_destroy(&p);
+	free(run);
+}
+
+/*
+ * PMU off: AMD's K7 counters exist on every AMD CPU, so an AMD guest reads 0
+ * and its writes are dropped; they stay filtered (KVM's vPMU must not run
+ * them). The CPUID-gated counters keep faulting, and so does every other vendor.
+ */
+static void test_k7_counters(void **state)
+{
+	static const uint32_t gated[] = {0xc0010200, 0xc001020b, 0xc0000300, 0xc0000303, 0xc1};
+	struct kvm_run *run = calloc(1, sizeof(*run));
+	struct msr_counts c;
+	struct msr_policy p;
+	struct capture cap;
+	char *log;
+
+	(void)state;
+	init_policy_vendor(&p, false, "", CPU_VENDOR_AMD);
+	assert_int_equal(p.nr_ranges, 3);
+	capture_begin(&cap);
+	for (uint32_t i = 0xc0010000; i <= 0xc0010007; i++) {
+		assert_true(msr_policy_filtered(&p, i));
+		msr_exit(&p, run, false, i, 0x1234, KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 0);
+		assert_int_equal(run->msr.data, 0);
+		/* Enable bits, a counter start value, all ones: dropped, no fault. */
+		msr_exit(&p, run, true, i, i < 0xc0010004 ? 0x530076 : ~0ULL,
+			 KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 0);
+		msr_exit(&p, run, false, i, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 0);
+		assert_int_equal(run->msr.data, 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(gated); i++) {
+		msr_exit(&p, run, false, gated[i], 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 1);
+		msr_exit(&p, run, true, gated[i], 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 1);
+	}
+	log = capture_end(&cap);
+	assert_null(strstr(log, "0xc001000"));
+	assert_non_null(strstr(log, "rdmsr 0xc0010200 (filtered) -> #GP"));
+	assert_int_equal(msr_policy_counts(&p, 0xc0010004, &c), 0);
+	assert_int_equal(c.reads, 2);
+	assert_int_equal(c.writes, 1);
+	assert_int_equal(c.denied, 0);
+	assert_int_equal(msr_policy_denied_total(&p), 2 * ARRAY_SIZE(gated));
+	free(log);
+	msr_policy_destroy(&p);
+
+	/* Intel and unknown vendors have no MSRs there: #GP. */
+	for (int v = 0; v < 2; v++) {
+		init_policy_vendor(&p, false, "", v ? CPU_VENDOR_OTHER : CPU_VENDOR_INTEL);
+		capture_begin(&cap);
+		msr_exit(&p, run, false, 0xc0010000, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 1);
+		msr_exit(&p, run, true, 0xc0010007, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+		assert_int_equal(run->msr.error, 1);
+		free(capture_end(&cap));
+		assert_int_equal(p.nr_rules, 0);
+		msr_policy_destroy(&p);
+	}
+
+	/* The PMU on: KVM's vPMU has them, nothing is filtered or built in. */
+	init_policy_vendor(&p, true, "", CPU_VENDOR_AMD);
+	assert_int_equal(p.nr_rules, 0);
+	assert_false(msr_policy_filtered(&p, 0xc0010000));
+	msr_policy_destroy(&p);
+
+	/* The file's rules win over the built-in ones, one rule per MSR. */
+	init_policy_vendor(&p, false, "msr 0xc0010004 gp\nmsr 0xc0010000 value 5 check\n",
+			   CPU_VENDOR_AMD);
+	assert_int_equal(p.nr_rules, 8);
+	capture_begin(&cap);
+	msr_exit(&p, run, false, 0xc0010004, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+	assert_int_equal(run->msr.error, 1);
+	msr_exit(&p, run, false, 0xc0010000, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+	assert_int_equal(run->msr.error, 0);
+	assert_int_equal(run->msr.data, 5);
+	msr_exit(&p, run, true, 0xc0010000, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+	assert_int_equal(run->msr.error, 1);
+	msr_exit(&p, run, false, 0xc0010005, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+	assert_int_equal(run->msr.error, 0);
+	assert_int_equal(run->msr.data, 0);
+	free(capture_end(&cap));
+	msr_policy_destroy(&p);
+	free(run);
+}
+
+/*
+ * MSRs of the other vendor that KVM would answer (IA32_MISC_ENABLE on an AMD
+ * guest, HWCR on an Intel one) fault like on that vendor's hardware.
+ */
+static void test_other_vendor_msrs(void **state)
+{
+	static const uint32_t intel_only[] = {0x17,  0x34,  0x3a,  0xc1,  0xc2,	 0xce,	0x11e,
+					      0x140, 0x186, 0x187, 0x198, 0x199, 0x1a0, 0x1fc,
+					      0x38f, 0x4c1, 0x606, 0x611, 0x641};
+	static const uint32_t amd_only[] = {0xc0010000, 0xc0010010, 0xc0010015, 0xc0010058,
+					    0xc0010114, 0xc0011029, 0xc001102a, 0xc0011fff};
+	static const uint32_t shared[] = {0x10,	      0x1b,	  0x2a,	      0x1d9,
+					  0x277,      0x2ff,	  0xc0000080, 0xc0000103,
+					  0xc0002000, 0x4b564d00, 0xc0012000};
+	struct kvm_run *run = calloc(1, sizeof(*run));
+	struct msr_policy p;
+	struct capture cap;
+
+	(void)state;
+	for (int pmu = 0; pmu < 2; pmu++) {
+		init_policy_vendor(&p, pmu, "", CPU_VENDOR_AMD);
+		/* The Intel-only MSRs share the Intel PMU range: no range is used up. */
+		assert_int_equal(p.nr_ranges, pmu ? 1 : 3);
+		capture_begin(&cap);
+		for (size_t i = 0; i < ARRAY_SIZE(intel_only); i++) {
+			assert_true(msr_policy_filtered(&p, intel_only[i]));
+			msr_exit(&p, run, false, intel_only[i], 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+			assert_int_equal(run->msr.error, 1);
+		}
+		free(capture_end(&cap));
+		for (size_t i = 0; i < ARRAY_SIZE(amd_only); i++)
+			assert_int_equal(msr_policy_filtered(&p, amd_only[i]),
+					 !pmu && amd_only[i] == 0xc0010000);
+		for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
+			assert_false(msr_policy_filtered(&p, shared[i]));
+		msr_policy_destroy(&p);
+
+		init_policy_vendor(&p, pmu, "", CPU_VENDOR_INTEL);
+		/* AMD's space joins the AMD PMU range. */
+		assert_int_equal(p.nr_ranges, pmu ? 1 : 3);
+		capture_begin(&cap);
+		for (size_t i = 0; i < ARRAY_SIZE(amd_only); i++) {
+			assert_true(msr_policy_filtered(&p, amd_only[i]));
+			msr_exit(&p, run, true, amd_only[i], 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+			assert_int_equal(run->msr.error, 1);
+		}
+		free(capture_end(&cap));
+		/* On an Intel guest only the hidden PMU's MSRs among them are filtered. */
+		for (size_t i = 0; i < ARRAY_SIZE(intel_only); i++) {
+			uint32_t m = intel_only[i];
+			bool pmu_msr = m == 0xc1 || m == 0xc2 || m == 0x186 || m == 0x187 ||
+				       m == 0x38f || m == 0x4c1;
+
+			assert_int_equal(msr_policy_filtered(&p, m), !pmu && pmu_msr);
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
+			assert_false(msr_policy_filtered(&p, shared[i]));
+		msr_policy_destroy(&p);
+	}
+	/* A file rule still applies to such an MSR (here: give an AMD guest MISC_ENABLE). */
+	init_policy_vendor(&p, false, "msr 0x1a0 value 0x1\n", CPU_VENDOR_AMD);
+	msr_exit(&p, run, false, 0x1a0, 0, KVM_MSR_EXIT_REASON_FILTER, 0);
+	assert_int_equal(run->msr.error, 0);
+	assert_int_equal(run->msr.data, 1);
 	msr_policy_destroy(&p);
 	free(run);
 }
@@ -475,6 +637,8 @@ int main(void)
 	    cmocka_unit_test(test_filter_pmu_on_and_rules),
 	    cmocka_unit_test(test_filter_span_and_limits),
 	    cmocka_unit_test(test_exits),
+	    cmocka_unit_test(test_k7_counters),
+	    cmocka_unit_test(test_other_vendor_msrs),
 	    cmocka_unit_test(test_report_quiet),
 	    cmocka_unit_test(test_tracking_bounded),
 	    cmocka_unit_test(test_concurrent_exits),

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "util.h"
 
 static void test_parse_size_ok(void **state)
@@ -266,6 +267,106 @@ static void test_align_overflow_helpers(void **state)
 	assert_int_equal(add_overflows_u64(UINT64_MAX, 1, &s), -ERANGE);
 }
 
+/* What the log calls in fn print to stderr (truncated to len - 1 bytes). */
+static void capture_stderr(void (*fn)(void *), void *arg, char *out, size_t len)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	fn(arg);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, len - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+static void log_dev_lines(void *arg)
+{
+	struct log_dev *d = arg;
+
+	log_dev_err(d, "cannot open %s: %s", "disk.img", "No such file");
+	log_dev_warn(d, "queue %u: push refused", 3u);
+	log_dev_info(d, "link up");
+	log_dev_debug(d, "only with SLUICE_DEBUG");
+}
+
+static void log_hand_lines(void *arg)
+{
+	const char *name = arg;
+
+	log_err("%s: cannot open %s: %s", name, "disk.img", "No such file");
+	log_warn("%s: queue %u: push refused", name, 3u);
+	log_info("%s: link up", name);
+	log_debug("%s: only with SLUICE_DEBUG", name);
+}
+
+/* log_dev_*() print exactly what the hand-prefixed log_*() calls they replace printed. */
+static void test_log_dev_prefix(void **state)
+{
+	static char got[4096], want[4096];
+	struct log_dev d;
+
+	(void)state;
+	log_dev_init(&d, "vhost-user-net %s", "/run/vu.sock");
+	assert_string_equal(d.name, "vhost-user-net /run/vu.sock");
+	unsetenv("SLUICE_DEBUG");
+	capture_stderr(log_dev_lines, &d, got, sizeof(got));
+	assert_string_equal(got,
+			    "sluice: error: vhost-user-net /run/vu.sock: cannot open disk.img: "
+			    "No such file\n"
+			    "sluice: warning: vhost-user-net /run/vu.sock: queue 3: push refused\n"
+			    "sluice: vhost-user-net /run/vu.sock: link up\n");
+	setenv("SLUICE_DEBUG", "1", 1);
+	capture_stderr(log_dev_lines, &d, got, sizeof(got));
+	capture_stderr(log_hand_lines, d.name, want, sizeof(want));
+	unsetenv("SLUICE_DEBUG");
+	assert_non_null(strstr(got, "sluice: debug: vhost-user-net /run/vu.sock: only with"));
+	assert_string_equal(got, want);
+}
+
+static void log_dev_long(void *arg)
+{
+	static char msg[2000];
+
+	memset(msg, 'x', sizeof(msg) - 1);
+	log_dev_err(arg, "%s", msg);
+}
+
+static void log_hand_long(void *arg)
+{
+	static char msg[2000];
+
+	memset(msg, 'x', sizeof(msg) - 1);
+	log_err("%s: %s", ((struct log_dev *)arg)->name, msg);
+}
+
+/* Over-long lines are cut where log_msg() cuts them; over-long names at LOG_DEV_NAME_MAX - 1. */
+static void test_log_dev_truncation(void **state)
+{
+	static char got[4096], want[4096], name[300];
+	struct log_dev d;
+
+	(void)state;
+	log_dev_init(&d, "virtio-blk");
+	capture_stderr(log_dev_long, &d, got, sizeof(got));
+	capture_stderr(log_hand_long, &d, want, sizeof(want));
+	assert_true(strlen(got) > 1000 && strlen(got) < 1100);
+	assert_string_equal(got, want);
+
+	memset(name, 'n', sizeof(name) - 1);
+	log_dev_init(&d, "vhost-user %s", name);
+	assert_int_equal(strlen(d.name), LOG_DEV_NAME_MAX - 1);
+	assert_memory_equal(d.name, "vhost-user nnn", 14);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +379,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_file_fifo_does_not_block, setup_tmp,
 					    teardown_tmp),
 	    cmocka_unit_test(test_align_overflow_helpers),
+	    cmocka_unit_test(test_log_dev_prefix),
+	    cmocka_unit_test(test_log_dev_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

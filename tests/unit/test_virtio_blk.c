@@ -52,8 +52,7 @@ static int setup_common(void **state, bool readonly, unsigned nq)
 	free(pattern);
 
 	vh_setup(&c->vh, RAM);
-	assert_int_equal(virtio_blk_init(&c->blk, c->path, readonly, nq, &c->vh.gm, NULL, NULL, -1),
-			 0);
+	assert_int_equal(virtio_blk_init(&c->blk, c->path, readonly, nq, &c->vh.env), 0);
 	vh_attach(&c->vh, &c->blk.vdev);
 	*state = c;
 	return 0;
@@ -405,14 +404,11 @@ static void test_open_errors(void **state)
 	struct virtio_blk b;
 
 	(void)c;
-	assert_int_equal(
-	    virtio_blk_init(&b, "/nonexistent/disk.img", false, 1, &c->vh.gm, NULL, NULL, -1),
-	    -ENOENT);
-	assert_int_equal(virtio_blk_init(&b, c->path, false, 0, &c->vh.gm, NULL, NULL, -1),
-			 -EINVAL);
-	assert_int_equal(virtio_blk_init(&b, c->path, false, 17, &c->vh.gm, NULL, NULL, -1),
-			 -EINVAL);
-	assert_int_equal(virtio_blk_init(&b, "/tmp", false, 1, &c->vh.gm, NULL, NULL, -1), -EISDIR);
+	assert_int_equal(virtio_blk_init(&b, "/nonexistent/disk.img", false, 1, &c->vh.env),
+			 -ENOENT);
+	assert_int_equal(virtio_blk_init(&b, c->path, false, 0, &c->vh.env), -EINVAL);
+	assert_int_equal(virtio_blk_init(&b, c->path, false, 17, &c->vh.env), -EINVAL);
+	assert_int_equal(virtio_blk_init(&b, "/tmp", false, 1, &c->vh.env), -EISDIR);
 }
 
 int main(void)

@@ -48,7 +48,7 @@ static int setup(void **state)
 	assert_int_equal(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
 	c->out_rd = p[0];
 	vh_setup(&c->vh, RAM);
-	assert_int_equal(virtio_console_init(&c->con, p[1], &c->vh.gm, NULL, NULL, -1), 0);
+	assert_int_equal(virtio_console_init(&c->con, p[1], &c->vh.env), 0);
 	vh_attach(&c->vh, &c->con.vdev);
 	virtio_console_sink(&c->con, &c->sink);
 	*state = c;

@@ -137,7 +137,7 @@ static void udp_send_to_guest(int s, uint16_t port, const void *data, size_t len
 static int setup_pairs(void **state, unsigned pairs, bool mac_set)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	struct vm_net_config cfg = {.num_queue_pairs = pairs, .mac_set = mac_set};
+	struct virtio_net_conf cfg = {.num_queue_pairs = pairs, .mac_set = mac_set};
 
 	assert_non_null(c);
 	c->net = calloc(1, sizeof(*c->net));
@@ -145,7 +145,7 @@ static int setup_pairs(void **state, unsigned pairs, bool mac_set)
 	strcpy(cfg.tap, TAP_NAME);
 	memcpy(cfg.mac, guest_mac, 6);
 	vh_setup(&c->vh, 32ULL << 20);
-	assert_int_equal(virtio_net_init(c->net, &cfg, &c->vh.gm, NULL, NULL, -1), 0);
+	assert_int_equal(virtio_net_init(c->net, &cfg, &c->vh.env), 0);
 	vh_attach(&c->vh, &c->net->vdev);
 	c->nr_queues = 2 * pairs + 1;
 	tap_configure(c);
@@ -535,19 +535,23 @@ static void test_default_mac(void **state)
 static void test_bad_config(void **state)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
-	struct vm_net_config cfg = {.tap = "x", .num_queue_pairs = 0};
+	struct virtio_net_conf cfg = {.tap = "x", .num_queue_pairs = 0};
 	struct guest_mem gm;
+	struct dma_space dma;
+	struct virtio_env env = {.dma = &dma, .vm_fd = -1};
 
 	(void)state;
 	assert_non_null(net);
 	assert_int_equal(guest_mem_init(&gm, 1 << 20, false), 0);
-	assert_int_equal(virtio_net_init(net, &cfg, &gm, NULL, NULL, -1), -EINVAL);
+	assert_int_equal(dma_space_identity_init(&dma, &gm), 0);
+	assert_int_equal(virtio_net_init(net, &cfg, &env), -EINVAL);
 	cfg.num_queue_pairs = VIRTIO_NET_MAX_QUEUE_PAIRS + 1;
-	assert_int_equal(virtio_net_init(net, &cfg, &gm, NULL, NULL, -1), -EINVAL);
+	assert_int_equal(virtio_net_init(net, &cfg, &env), -EINVAL);
 	cfg.num_queue_pairs = 1;
 	cfg.tap[0] = 0;
-	assert_int_equal(virtio_net_init(net, &cfg, &gm, NULL, NULL, -1), -EINVAL);
+	assert_int_equal(virtio_net_init(net, &cfg, &env), -EINVAL);
 	virtio_net_destroy(net); /* after a failed init: nothing to do, no crash */
+	dma_space_destroy(&dma);
 	guest_mem_destroy(&gm);
 	free(net);
 }

@@ -2,7 +2,9 @@
 /*
  * virtio-pci transport and virtio-rng, driven as a driver would: config
  * space through the PCI root, registers through the MMIO bus at the BAR,
- * rings in guest RAM, kicks by calling the event-loop handler body.
+ * rings in guest RAM, kicks by calling the event-loop handler body. The
+ * "dma" tests give the device a paged DMA space (dma_pages.h) and change
+ * its mappings under the running queue.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "dma_pages.h"
 #include "virtio_harness.h"
 #include "virtio_rng.h"
 
@@ -29,6 +32,8 @@
 struct ctx {
 	struct vh vh;
 	struct virtio_rng rng;
+	bool paged;
+	struct dma_pages pages; /* the device's DMA space when paged */
 };
 
 static int setup(void **state)
@@ -37,7 +42,25 @@ static int setup(void **state)
 
 	assert_non_null(c);
 	vh_setup(&c->vh, RAM);
-	assert_int_equal(virtio_rng_init(&c->rng, &c->vh.gm, NULL, NULL, -1), 0);
+	assert_int_equal(virtio_rng_init(&c->rng, &c->vh.env), 0);
+	vh_attach(&c->vh, &c->rng.vdev);
+	*state = c;
+	return 0;
+}
+
+/* The device on a paged DMA space (the identity over guest RAM until a test changes it). */
+static int setup_pages(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	struct virtio_env env;
+
+	assert_non_null(c);
+	vh_setup(&c->vh, RAM);
+	dma_pages_init(&c->pages, &c->vh.gm);
+	c->paged = true;
+	env = c->vh.env;
+	env.dma = &c->pages.space;
+	assert_int_equal(virtio_rng_init(&c->rng, &env), 0);
 	vh_attach(&c->vh, &c->rng.vdev);
 	*state = c;
 	return 0;
@@ -48,6 +71,8 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 
 	virtio_rng_destroy(&c->rng);
+	if (c->paged)
+		dma_pages_destroy(&c->pages);
 	vh_teardown(&c->vh);
 	free(c);
 	return 0;
@@ -394,6 +419,70 @@ static void test_pci_cfg_window(void **state)
 	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_COMMON_Q_SELECT, 2), 7);
 }
 
+/* One 64-byte rng request with descriptor 0 at BUF; the driver's avail idx after it. */
+static uint16_t rng_request(struct ctx *c)
+{
+	uint16_t idx;
+
+	vh_put_desc(&c->vh, 0, 0, BUF, 64, VIRTQ_DESC_F_WRITE, 0);
+	idx = vh_offer(&c->vh, 0, 0);
+	vh_kick(&c->vh, 0);
+	return idx;
+}
+
+static void test_dma_unmap_used_ring(void **state)
+{
+	struct ctx *c = *state;
+
+	vh_bring_up(&c->vh, VIRTIO_FEATURE(VIRTIO_F_VERSION_1), 1, QSIZE);
+	assert_int_equal(rng_request(c), 1);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 1);
+	/* The used ring leaves the device's DMA space: the next kick breaks the device. */
+	dma_pages_unmap(&c->pages, USED, DMA_PAGES_SIZE);
+	assert_true(c->rng.vdev.queues[0].vq.rings_stale);
+	rng_request(c);
+	assert_true(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 1);
+	assert_int_equal(c->rng.bytes_served, 64);
+	/* Mapped back, a reset and a new queue setup serve requests again. */
+	dma_pages_map(&c->pages, USED, USED, DMA_PAGES_SIZE);
+	vh_bring_up(&c->vh, VIRTIO_FEATURE(VIRTIO_F_VERSION_1), 1, QSIZE);
+	assert_false(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
+	rng_request(c);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 1);
+	assert_int_equal(c->rng.bytes_served, 128);
+	/* Enabling a queue whose ring is not mapped fails at once. */
+	dma_pages_unmap(&c->pages, USED, DMA_PAGES_SIZE);
+	vh_negotiate(&c->vh, VIRTIO_FEATURE(VIRTIO_F_VERSION_1));
+	vh_bar_write(&c->vh, VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	vh_bar_write(&c->vh, VIRTIO_PCI_COMMON_Q_DESC, DESC, 8);
+	vh_bar_write(&c->vh, VIRTIO_PCI_COMMON_Q_AVAIL, AVAIL, 8);
+	vh_bar_write(&c->vh, VIRTIO_PCI_COMMON_Q_USED, USED, 8);
+	vh_bar_write(&c->vh, VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	assert_int_equal(vh_bar_read(&c->vh, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	assert_true(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void test_dma_remap_used_ring(void **state)
+{
+	struct ctx *c = *state;
+	const uint64_t moved = 0x800000;
+	uint16_t idx;
+
+	vh_bring_up(&c->vh, VIRTIO_FEATURE(VIRTIO_F_VERSION_1), 1, QSIZE);
+	assert_int_equal(rng_request(c), 1);
+	/* The used ring's IOVA now reaches another guest page (a copy of the ring). */
+	memcpy(guest_mem_ptr(&c->vh.gm, moved, DMA_PAGES_SIZE),
+	       guest_mem_ptr(&c->vh.gm, USED, DMA_PAGES_SIZE), DMA_PAGES_SIZE);
+	dma_pages_map(&c->pages, USED, moved, DMA_PAGES_SIZE);
+	rng_request(c);
+	/* The completion lands in the new page; the old one is no longer written. */
+	assert_int_equal(guest_mem_read(&c->vh.gm, moved + 2, &idx, 2), 0);
+	assert_int_equal(idx, 2);
+	assert_int_equal(vh_used_idx(&c->vh, 0), 1);
+	assert_false(vh_status(&c->vh) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +499,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_notify_through_bar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_needs_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pci_cfg_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dma_unmap_used_ring, setup_pages, teardown),
+	    cmocka_unit_test_setup_teardown(test_dma_remap_used_ring, setup_pages, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

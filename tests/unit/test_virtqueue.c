@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Split virtqueue against rings built by hand in guest RAM: the test plays
- * the driver, including a hostile one.
+ * the driver, including a hostile one. Most tests use the identity DMA
+ * space over guest RAM, as every device does today; the "DMA spaces" ones
+ * use a paged space (dma_pages.h) that splits buffers across host ranges
+ * and unmaps rings, as a vIOMMU will.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "dma.h"
+#include "dma_pages.h"
 #include "guest_mem.h"
 #include "util.h"
 #include "virtio.h"
@@ -29,10 +34,16 @@
 
 struct t {
 	struct guest_mem gm;
+	struct dma_space dma; /* identity over gm */
 	struct virtq vq;
 	struct iovec iov[VIRTQ_MAX_CHAIN];
 	struct virtq_elem elem;
 	uint16_t avail_idx; /* driver's shadow */
+	/* Paged tests: vq translates through pages; listener plays the transport. */
+	bool paged;
+	struct dma_pages pages;
+	struct dma_listener listener;
+	unsigned unmaps;
 };
 
 static int setup_size(void **state, uint16_t size, bool event_idx)
@@ -41,7 +52,8 @@ static int setup_size(void **state, uint16_t size, bool event_idx)
 
 	assert_non_null(t);
 	assert_int_equal(guest_mem_init(&t->gm, RAM, false), 0);
-	assert_int_equal(virtq_init(&t->vq, &t->gm, size), 0);
+	assert_int_equal(dma_space_identity_init(&t->dma, &t->gm), 0);
+	assert_int_equal(virtq_init(&t->vq, &t->dma, size), 0);
 	assert_int_equal(virtq_set_addrs(&t->vq, DESC, AVAIL, USED), 0);
 	assert_int_equal(virtq_enable(&t->vq, event_idx), 0);
 	t->elem.iov = t->iov;
@@ -55,6 +67,32 @@ static int setup(void **state)
 	return setup_size(state, QSZ, false);
 }
 
+/* The transport's part: an unmap in the device's DMA space reaches its queues. */
+static void t_unmap(struct dma_listener *l, uint64_t iova, uint64_t size)
+{
+	struct t *t = container_of(l, struct t, listener);
+
+	t->unmaps++;
+	virtq_invalidate(&t->vq, iova, size);
+}
+
+/* The queue on the paged space, which starts as the identity over guest RAM. */
+static int setup_pages(void **state)
+{
+	struct t *t;
+
+	setup_size(state, QSZ, false);
+	t = *state;
+	t->paged = true;
+	dma_pages_init(&t->pages, &t->gm);
+	assert_int_equal(virtq_init(&t->vq, &t->pages.space, QSZ), 0);
+	assert_int_equal(virtq_set_addrs(&t->vq, DESC, AVAIL, USED), 0);
+	assert_int_equal(virtq_enable(&t->vq, false), 0);
+	t->listener.unmap = t_unmap;
+	assert_int_equal(dma_listener_register(&t->pages.space, &t->listener), 0);
+	return 0;
+}
+
 static int setup_event(void **state)
 {
 	return setup_size(state, QSZ, true);
@@ -64,6 +102,11 @@ static int teardown(void **state)
 {
 	struct t *t = *state;
 
+	if (t->paged) {
+		dma_listener_unregister(&t->pages.space, &t->listener);
+		dma_pages_destroy(&t->pages);
+	}
+	dma_space_destroy(&t->dma);
 	guest_mem_destroy(&t->gm);
 	free(t);
 	return 0;
@@ -146,12 +189,12 @@ static void test_init_sizes(void **state)
 	struct t *t = *state;
 	struct virtq vq;
 
-	assert_int_equal(virtq_init(&vq, &t->gm, 0), -EINVAL);
-	assert_int_equal(virtq_init(&vq, &t->gm, 3), -EINVAL);
-	assert_int_equal(virtq_init(&vq, &t->gm, 48), -EINVAL);
-	assert_int_equal(virtq_init(&vq, &t->gm, 65535), -EINVAL);
-	assert_int_equal(virtq_init(&vq, &t->gm, 1), 0);
-	assert_int_equal(virtq_init(&vq, &t->gm, 32768), 0);
+	assert_int_equal(virtq_init(&vq, &t->dma, 0), -EINVAL);
+	assert_int_equal(virtq_init(&vq, &t->dma, 3), -EINVAL);
+	assert_int_equal(virtq_init(&vq, &t->dma, 48), -EINVAL);
+	assert_int_equal(virtq_init(&vq, &t->dma, 65535), -EINVAL);
+	assert_int_equal(virtq_init(&vq, &t->dma, 1), 0);
+	assert_int_equal(virtq_init(&vq, &t->dma, 32768), 0);
 	/* Not ready until enabled: a stray kick finds nothing, no error. */
 	assert_int_equal(virtq_pop(&vq, &t->elem), 0);
 	assert_null(vq.error);
@@ -638,7 +681,7 @@ static void test_chain_over_4g(void **state)
 	struct virtq vq;
 
 	/* 300 * 16 MiB: every buffer is valid, the sum is not reportable. */
-	assert_int_equal(virtq_init(&vq, &t->gm, 512), 0);
+	assert_int_equal(virtq_init(&vq, &t->dma, 512), 0);
 	assert_int_equal(virtq_set_addrs(&vq, DESC, AVAIL, USED), 0);
 	assert_int_equal(virtq_enable(&vq, false), 0);
 	for (uint16_t i = 0; i < 300; i++)
@@ -710,8 +753,221 @@ static void test_usable_after_reset(void **state)
 	assert_true(virtq_should_notify(&t->vq));
 }
 
+static void test_invalidate_bounds(void **state)
+{
+	struct t *t = *state;
+	uint8_t *avail = t->vq.avail_hva;
+
+	/* Ranges that end right before a ring or start right after it leave it alone. */
+	virtq_invalidate(&t->vq, DESC - 16, 16);
+	virtq_invalidate(&t->vq, USED + 4 + 8 * QSZ + 2, 0x1000);
+	virtq_invalidate(&t->vq, 0, 0);
+	assert_false(t->vq.rings_stale);
+	assert_ptr_equal(t->vq.avail_hva, avail);
+	/* One byte of overlap (the avail ring's used_event) is enough. */
+	virtq_invalidate(&t->vq, AVAIL + 4 + 2 * QSZ + 1, 1);
+	assert_true(t->vq.rings_stale);
+	assert_null(t->vq.avail_hva);
+	/* The identity space still maps it: the next access translates it again. */
+	desc(t, 2, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+	offer(t, 2);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), 1);
+	assert_false(t->vq.rings_stale);
+	assert_ptr_equal(t->vq.avail_hva, avail);
+	assert_int_equal(virtq_push(&t->vq, &t->elem, 8), 0);
+	assert_int_equal(get16(t, USED + 2), 1);
+	/* An unmap covering the whole address space, ending at 2^64. */
+	virtq_invalidate(&t->vq, 0, UINT64_MAX);
+	assert_true(t->vq.rings_stale);
+	assert_true(virtq_should_notify(&t->vq));
+	assert_false(t->vq.rings_stale);
+}
+
+/* --- DMA spaces: a paged space splits what is contiguous in IOVA --- */
+
+#define PG	   DMA_PAGES_SIZE
+#define SPLIT	   0x200000ULL /* two IOVA pages moved apart: */
+#define SPLIT_GPA0 0x300000ULL /* SPLIT's page */
+#define SPLIT_GPA1 0x500000ULL /* SPLIT + PG's page */
+
+static void split_pages(struct t *t)
+{
+	dma_pages_map(&t->pages, SPLIT, SPLIT_GPA0, PG);
+	dma_pages_map(&t->pages, SPLIT + PG, SPLIT_GPA1, PG);
+}
+
+static void test_dma_buffer_split(void **state)
+{
+	struct t *t = *state;
+	uint8_t data[0x1000], back[0x1000];
+
+	split_pages(t);
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	/* The copy helper follows the mapping: the bytes land in two distant pages. */
+	assert_int_equal(dma_write(&t->pages.space, SPLIT + 0x800, data, sizeof(data)), 0);
+	assert_memory_equal(guest_mem_ptr(&t->gm, SPLIT_GPA0 + 0x800, 0x800), data, 0x800);
+	assert_memory_equal(guest_mem_ptr(&t->gm, SPLIT_GPA1, 0x800), data + 0x800, 0x800);
+
+	desc(t, 0, SPLIT + 0x800, 0x1000, VIRTQ_DESC_F_NEXT, 1);
+	desc(t, 1, SPLIT + 0x100, 0x1000, VIRTQ_DESC_F_WRITE, 0);
+	offer(t, 0);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), 1);
+	/* Two descriptors, four host iovecs. */
+	assert_int_equal(t->elem.nr_out, 2);
+	assert_int_equal(t->elem.nr_in, 2);
+	assert_int_equal(t->elem.total_out, 0x1000);
+	assert_int_equal(t->elem.total_in, 0x1000);
+	assert_ptr_equal(t->iov[0].iov_base, guest_mem_ptr(&t->gm, SPLIT_GPA0 + 0x800, 1));
+	assert_int_equal(t->iov[0].iov_len, 0x800);
+	assert_ptr_equal(t->iov[1].iov_base, guest_mem_ptr(&t->gm, SPLIT_GPA1, 1));
+	assert_int_equal(t->iov[1].iov_len, 0x800);
+	assert_ptr_equal(t->iov[2].iov_base, guest_mem_ptr(&t->gm, SPLIT_GPA0 + 0x100, 1));
+	assert_int_equal(t->iov[2].iov_len, 0xf00);
+	assert_ptr_equal(t->iov[3].iov_base, guest_mem_ptr(&t->gm, SPLIT_GPA1, 1));
+	assert_int_equal(t->iov[3].iov_len, 0x100);
+	/* The device reads the buffer in IOVA order. */
+	assert_int_equal(virtq_iov_to_buf(t->iov, t->elem.nr_out, back, sizeof(back)),
+			 sizeof(back));
+	assert_memory_equal(back, data, sizeof(data));
+	assert_int_equal(virtq_push(&t->vq, &t->elem, 0x1000), 0);
+	assert_int_equal(get16(t, USED + 2), 1);
+}
+
+static void test_dma_chain_limit_counts_iovecs(void **state)
+{
+	struct t *t = *state;
+
+	split_pages(t);
+	t->elem.max_iov = 2;
+	/* Two descriptors crossing a page boundary the space keeps contiguous: 2 iovecs. */
+	desc(t, 0, BUF, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc(t, 1, BUF + PG - 0x10, 0x20, 0, 0);
+	offer(t, 0);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), 1);
+	assert_int_equal(t->elem.nr_out, 2);
+	assert_int_equal(virtq_push(&t->vq, &t->elem, 0), 0);
+	/* The same two descriptors, the second across the split: 3 iovecs, over the limit. */
+	desc(t, 1, SPLIT + PG - 0x10, 0x20, 0, 0);
+	offer(t, 0);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), -EINVAL);
+	assert_non_null(strstr(t->vq.error, "more buffers"));
+	assert_int_equal(t->vq.inflight, 0);
+}
+
+static void test_dma_indirect_split(void **state)
+{
+	struct t *t = *state;
+	uint64_t table = SPLIT + PG - 24; /* entry 1 straddles the two host pages */
+	uint8_t d[3][16];
+	const struct {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+	} e[3] = {
+	    {BUF, 10, VIRTQ_DESC_F_NEXT, 1},
+	    {BUF + 100, 20, VIRTQ_DESC_F_NEXT, 2},
+	    {BUF + 200, 30, VIRTQ_DESC_F_WRITE, 0},
+	};
+
+	split_pages(t);
+	for (unsigned i = 0; i < 3; i++) {
+		memcpy(d[i], &e[i].addr, 8);
+		memcpy(d[i] + 8, &e[i].len, 4);
+		memcpy(d[i] + 12, &e[i].flags, 2);
+		memcpy(d[i] + 14, &e[i].next, 2);
+	}
+	assert_int_equal(dma_write(&t->pages.space, table, d, sizeof(d)), 0);
+	desc(t, 0, table, sizeof(d), VIRTQ_DESC_F_INDIRECT, 0);
+	offer(t, 0);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), 1);
+	assert_int_equal(t->elem.nr_out, 2);
+	assert_int_equal(t->elem.nr_in, 1);
+	assert_int_equal(t->elem.total_out, 30);
+	assert_int_equal(t->elem.total_in, 30);
+	assert_ptr_equal(t->iov[1].iov_base, guest_mem_ptr(&t->gm, BUF + 100, 1));
+	assert_ptr_equal(t->iov[2].iov_base, guest_mem_ptr(&t->gm, BUF + 200, 1));
+}
+
+static void test_dma_ring_split_refused(void **state)
+{
+	struct t *t = *state;
+
+	split_pages(t);
+	virtq_reset(&t->vq);
+	/* A descriptor ring across the split: not one host range, refused. */
+	assert_int_equal(virtq_set_addrs(&t->vq, SPLIT + PG - 0x80, AVAIL, USED), -EINVAL);
+	assert_non_null(strstr(t->vq.error, "not contiguous"));
+	assert_int_equal(virtq_enable(&t->vq, false), -EINVAL);
+	/* Unmapped is still the old reason. */
+	virtq_reset(&t->vq);
+	dma_pages_unmap(&t->pages, SPLIT, PG);
+	assert_int_equal(virtq_set_addrs(&t->vq, SPLIT, AVAIL, USED), -EINVAL);
+	assert_non_null(strstr(t->vq.error, "guest RAM"));
+}
+
+static void test_dma_unmap_ring_breaks_queue(void **state)
+{
+	struct t *t = *state;
+
+	push_one(t);
+	assert_int_equal(get16(t, USED + 2), 1);
+	/* The driver (or a hostile vIOMMU user) unmaps the used ring under the running queue. */
+	dma_pages_unmap(&t->pages, USED, PG);
+	assert_int_equal(t->unmaps, 1);
+	assert_true(t->vq.rings_stale);
+	assert_null(t->vq.used_hva);
+	desc(t, 0, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+	offer(t, 0);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), -EINVAL);
+	assert_non_null(strstr(t->vq.error, "ring no longer mapped"));
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), -EINVAL);
+	assert_false(virtq_should_notify(&t->vq));
+	assert_int_equal(t->vq.last_avail, 1);
+	/* Nothing was written to the old used ring after the unmap. */
+	assert_int_equal(get16(t, USED + 2), 1);
+}
+
+static void test_dma_remap_ring_follows(void **state)
+{
+	struct t *t = *state;
+	const uint64_t moved = 0x600000;
+	uint16_t five = 5, two = 2;
+
+	push_one(t); /* avail idx 1, last_avail 1 */
+	/* A copy of the available ring elsewhere, one entry further than the original. */
+	memcpy(guest_mem_ptr(&t->gm, moved, PG), guest_mem_ptr(&t->gm, AVAIL, PG), PG);
+	assert_int_equal(guest_mem_write(&t->gm, moved + 4 + 2 * 1, &five, 2), 0);
+	assert_int_equal(guest_mem_write(&t->gm, moved + 2, &two, 2), 0);
+	desc(t, 5, BUF, 4, 0, 0);
+	/* The avail ring's IOVA now reaches the copy. */
+	dma_pages_map(&t->pages, AVAIL, moved, PG);
+	assert_true(t->vq.rings_stale);
+	assert_int_equal(virtq_pop(&t->vq, &t->elem), 1);
+	assert_int_equal(t->elem.head, 5);
+	assert_false(t->vq.rings_stale);
+	assert_ptr_equal(t->vq.avail_hva, guest_mem_ptr(&t->gm, moved, 1));
+	assert_null(t->vq.error);
+}
+
+static void test_dma_unmap_elsewhere(void **state)
+{
+	struct t *t = *state;
+	uint8_t *desc_hva = t->vq.desc_hva;
+
+	dma_pages_unmap(&t->pages, SPLIT, PG);
+	assert_int_equal(t->unmaps, 1);
+	assert_false(t->vq.rings_stale);
+	assert_ptr_equal(t->vq.desc_hva, desc_hva);
+	/* But a buffer there is gone. */
+	desc(t, 0, SPLIT + 8, 4, 0, 0);
+	offer(t, 0);
+	expect_guest_error(t, "buffer outside guest RAM");
+}
+
 #define T(f)  cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TE(f) cmocka_unit_test_setup_teardown(f, setup_event, teardown)
+#define TP(f) cmocka_unit_test_setup_teardown(f, setup_pages, teardown)
 
 int main(void)
 {
@@ -754,6 +1010,14 @@ int main(void)
 	    T(test_chain_over_4g),
 	    T(test_set_addrs_checks),
 	    T(test_usable_after_reset),
+	    T(test_invalidate_bounds),
+	    TP(test_dma_buffer_split),
+	    TP(test_dma_chain_limit_counts_iovecs),
+	    TP(test_dma_indirect_split),
+	    TP(test_dma_ring_split_refused),
+	    TP(test_dma_unmap_ring_breaks_queue),
+	    TP(test_dma_remap_ring_follows),
+	    TP(test_dma_unmap_elsewhere),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

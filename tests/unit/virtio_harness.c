@@ -38,6 +38,8 @@ void vh_setup(struct vh *h, uint64_t mem_size)
 	h->scratch_next = VH_SCRATCH_BASE;
 	h->scratch_end = mem_size;
 	assert_int_equal(guest_mem_init(&h->gm, mem_size, false), 0);
+	assert_int_equal(dma_space_identity_init(&h->dma, &h->gm), 0);
+	h->env = (struct virtio_env){.dma = &h->dma, .vm_fd = -1};
 	assert_int_equal(bus_init(&h->pio, "pio"), 0);
 	assert_int_equal(bus_init(&h->mmio, "mmio"), 0);
 	assert_int_equal(pci_root_init(&h->root, &cfg, &h->irq), 0);
@@ -60,6 +62,7 @@ void vh_teardown(struct vh *h)
 	pci_root_destroy(&h->root);
 	bus_destroy(&h->pio);
 	bus_destroy(&h->mmio);
+	dma_space_destroy(&h->dma);
 	guest_mem_destroy(&h->gm);
 }
 

@@ -10,8 +10,9 @@
  * (queue sizes up to 256), below VH_SCRATCH_BASE; vh_alloc() hands out
  * buffers from VH_SCRATCH_BASE up.
  *
- * Use: vh_setup(), init the device on &h->gm, vh_attach(h, &dev.vdev),
- * ... ; at the end destroy the device, then vh_teardown().
+ * Use: vh_setup(), init the device with &h->env (its DMA space is the
+ * identity over h->gm), vh_attach(h, &dev.vdev), ... ; at the end destroy
+ * the device, then vh_teardown().
  */
 #ifndef SLUICE_TEST_VIRTIO_HARNESS_H
 #define SLUICE_TEST_VIRTIO_HARNESS_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "dma.h"
 #include "guest_mem.h"
 #include "irq.h"
 #include "pci.h"
@@ -43,6 +45,8 @@ struct vh {
 	struct bus pio, mmio;
 	struct pci_root root;
 	struct guest_mem gm;
+	struct dma_space dma;  /* identity over gm */
+	struct virtio_env env; /* dma, no event loop, no KVM */
 	struct virtio_pci_dev *vdev;
 	int slot;
 	uint64_t bar;
@@ -51,7 +55,7 @@ struct vh {
 	uint64_t scratch_next, scratch_end;
 };
 
-/* Buses, PCI root and mem_size bytes of guest RAM. */
+/* Buses, PCI root, mem_size bytes of guest RAM and the device environment over it. */
 void vh_setup(struct vh *h, uint64_t mem_size);
 /* Put the device on the root (slot 1), find its BAR, enable memory decoding and bus mastering. */
 void vh_attach(struct vh *h, struct virtio_pci_dev *vdev);

@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* sluice: a KVM virtual machine monitor for hardware-assisted I/O. */
 #include "cli.h"
-#include "virtio_devices.h"
-#include "vm.h"
+#include "machine.h"
 
 #include <stdio.h>
 
 int main(int argc, char **argv)
 {
 	enum cli_command cmd;
-	struct vm_config cfg;
-	struct virtio_devices devs;
-	struct vm vm;
+	struct machine_config cfg;
+	struct machine m;
 	int status;
 
 	if (cli_parse(argc, argv, &cmd, &cfg))
@@ -26,15 +24,10 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-	if (vm_create(&vm, &cfg))
+	/* VM (phase 1), devices (2), ACPI/kernel/vCPUs (3): machine.h. */
+	if (machine_create(&m, &cfg))
 		return VM_STATUS_SETUP_ERROR;
-	if (virtio_devices_create(&devs, &vm)) {
-		vm_destroy(&vm);
-		return VM_STATUS_SETUP_ERROR;
-	}
-	status = vm_run(&vm);
-	/* vm_run has joined the vCPUs: nothing touches the devices any more. */
-	virtio_devices_destroy(&devs);
-	vm_destroy(&vm);
+	status = machine_run(&m);
+	machine_destroy(&m);
 	return status;
 }
