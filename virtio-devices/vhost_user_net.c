@@ -29,22 +29,22 @@
 	 VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_STATUS) |                                            \
 	 VHOST_USER_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
-static void vun_on_sock(void *opaque, int fd, uint32_t events);
+static void vhost_user_net_on_sock(void *opaque, int fd, uint32_t events);
 
 /* --- state changes (vdev->lock held) --- */
 
-static bool vun_mq(const struct vhost_user_net *net)
+static bool vhost_user_net_mq(const struct vhost_user_net *net)
 {
 	return net->vdev.driver_features & F(MQ);
 }
 
 /* Data queues of the layout the driver negotiated. */
-static unsigned vun_data_queues(const struct vhost_user_net *net)
+static unsigned vhost_user_net_data_queues(const struct vhost_user_net *net)
 {
-	return 2 * (vun_mq(net) ? net->max_pairs : 1);
+	return 2 * (vhost_user_net_mq(net) ? net->max_pairs : 1);
 }
 
-static void vun_link(struct vhost_user_net *net, bool up)
+static void vhost_user_net_link(struct vhost_user_net *net, bool up)
 {
 	uint8_t status = up ? VIRTIO_NET_S_LINK_UP : 0;
 
@@ -57,22 +57,23 @@ static void vun_link(struct vhost_user_net *net, bool up)
 }
 
 /* The backend is gone or unusable: the guest runs on with the link down. */
-static void vun_lost(struct vhost_user_net *net)
+static void vhost_user_net_lost(struct vhost_user_net *net)
 {
 	vhost_user_frontend_fail(&net->fe, NULL);
 	net->running = false;
 	net->started = 0;
-	vun_link(net, false);
+	vhost_user_net_link(net, false);
 }
 
-static int vun_kick_fd(struct vhost_user_net *net, unsigned q)
+static int vhost_user_net_kick_fd(struct vhost_user_net *net, unsigned q)
 {
 	return q == 2 && net->max_pairs > 1 ? net->rx1_kick_fd
 					    : virtio_pci_queue_kick_fd(&net->vdev, q);
 }
 
 /* Guest RAM as the backend maps it: every region of the memfd, at our own addresses. */
-static void vun_mem_table(struct vhost_user_net *net, struct vhost_user_memory *m, int *fds)
+static void vhost_user_net_mem_table(struct vhost_user_net *net, struct vhost_user_memory *m,
+				     int *fds)
 {
 	pthread_mutex_lock(&net->ram_lock);
 	*m = net->ram;
@@ -80,15 +81,15 @@ static void vun_mem_table(struct vhost_user_net *net, struct vhost_user_memory *
 	pthread_mutex_unlock(&net->ram_lock);
 }
 
-static struct vhost_user_net *vun_of_listener(struct dma_listener *l)
+static struct vhost_user_net *vhost_user_net_of_listener(struct dma_listener *l)
 {
 	return (struct vhost_user_net *)((char *)l - offsetof(struct vhost_user_net, ram_listener));
 }
 
 /* The DMA space maps guest RAM (for the identity space: each region, at registration). */
-static int vun_ram_map(struct dma_listener *l, const struct dma_region *r)
+static int vhost_user_net_ram_map(struct dma_listener *l, const struct dma_region *r)
 {
-	struct vhost_user_net *net = vun_of_listener(l);
+	struct vhost_user_net *net = vhost_user_net_of_listener(l);
 	int ret = 0;
 
 	/* The backend maps guest memory by fd: it could not map private (anonymous) memory. */
@@ -117,9 +118,9 @@ static int vun_ram_map(struct dma_listener *l, const struct dma_region *r)
 }
 
 /* Regions the unmap touches leave the table whole: vhost-user shares whole regions. */
-static void vun_ram_unmap(struct dma_listener *l, uint64_t iova, uint64_t size)
+static void vhost_user_net_ram_unmap(struct dma_listener *l, uint64_t iova, uint64_t size)
 {
-	struct vhost_user_net *net = vun_of_listener(l);
+	struct vhost_user_net *net = vhost_user_net_of_listener(l);
 	struct vhost_user_memory *m = &net->ram;
 
 	pthread_mutex_lock(&net->ram_lock);
@@ -137,8 +138,8 @@ static void vun_ram_unmap(struct dma_listener *l, uint64_t iova, uint64_t size)
 	pthread_mutex_unlock(&net->ram_lock);
 }
 
-static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_memory *mem,
-			   unsigned q)
+static int vhost_user_net_start_queue(struct vhost_user_net *net,
+				      const struct vhost_user_memory *mem, unsigned q)
 {
 	struct vhost_user_frontend *fe = &net->fe;
 	struct virtio_pci_queue *vq = &net->vdev.queues[q];
@@ -179,7 +180,7 @@ static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_m
 	if ((ret = vhost_user_frontend_set_vring_num(fe, q, vq->size)) ||
 	    (ret = vhost_user_frontend_set_vring_base(fe, q, used_idx)) ||
 	    (ret = vhost_user_frontend_set_vring_addr(fe, &addr)) ||
-	    (ret = vhost_user_frontend_set_vring_kick(fe, q, vun_kick_fd(net, q))) ||
+	    (ret = vhost_user_frontend_set_vring_kick(fe, q, vhost_user_net_kick_fd(net, q))) ||
 	    (ret = vhost_user_frontend_set_vring_call(fe, q,
 						      virtio_pci_queue_call_fd(&net->vdev, q))))
 		return ret;
@@ -190,7 +191,7 @@ static int vun_start_queue(struct vhost_user_net *net, const struct vhost_user_m
 	return 0;
 }
 
-static uint64_t vun_backend_acked(const struct vhost_user_net *net)
+static uint64_t vhost_user_net_backend_acked(const struct vhost_user_net *net)
 {
 	uint64_t f = net->vdev.driver_features & net->fe.features & VUN_BACKEND_BITS;
 
@@ -200,39 +201,39 @@ static uint64_t vun_backend_acked(const struct vhost_user_net *net)
 }
 
 /* Hand the driver's rings to the connected backend. */
-static int vun_start(struct vhost_user_net *net)
+static int vhost_user_net_start(struct vhost_user_net *net)
 {
 	struct vhost_user_frontend *fe = &net->fe;
 	struct vhost_user_memory mem;
 	int fds[VHOST_USER_MAX_REGIONS];
 	int ret;
 
-	vun_mem_table(net, &mem, fds);
-	if ((ret = vhost_user_frontend_set_features(fe, vun_backend_acked(net))) ||
+	vhost_user_net_mem_table(net, &mem, fds);
+	if ((ret = vhost_user_frontend_set_features(fe, vhost_user_net_backend_acked(net))) ||
 	    (ret = vhost_user_frontend_set_mem_table(fe, &mem, fds)))
 		goto fail;
 	/* The device's largest geometry, so the area fits whatever the driver picks. */
 	if ((ret = vhost_user_frontend_inflight_start(fe, 2 * net->max_pairs,
 						      VHOST_USER_NET_QUEUE_SIZE)))
 		goto fail;
-	for (unsigned q = 0; q < vun_data_queues(net); q++)
-		if (net->vdev.queues[q].enabled && (ret = vun_start_queue(net, &mem, q)))
+	for (unsigned q = 0; q < vhost_user_net_data_queues(net); q++)
+		if (net->vdev.queues[q].enabled && (ret = vhost_user_net_start_queue(net, &mem, q)))
 			goto fail;
 	ret = vhost_user_frontend_set_status(fe, net->vdev.status);
 	if (ret && ret != -EOPNOTSUPP)
 		goto fail;
 	net->running = true;
-	vun_link(net, true);
+	vhost_user_net_link(net, true);
 	return 0;
 fail:
 	if (fe->connected)
 		vhost_user_frontend_fail(fe, "cannot start the rings");
-	vun_lost(net);
+	vhost_user_net_lost(net);
 	return ret;
 }
 
 /* Driver reset: the backend stops every ring it has (GET_VRING_BASE). */
-static void vun_stop(struct vhost_user_net *net)
+static void vhost_user_net_stop(struct vhost_user_net *net)
 {
 	unsigned base;
 
@@ -242,7 +243,7 @@ static void vun_stop(struct vhost_user_net *net)
 		if (!(net->started & (1u << q)))
 			continue;
 		if (vhost_user_frontend_get_vring_base(&net->fe, q, &base)) {
-			vun_lost(net);
+			vhost_user_net_lost(net);
 			return;
 		}
 	}
@@ -251,7 +252,7 @@ static void vun_stop(struct vhost_user_net *net)
 }
 
 /* A new connection: negotiate, check it can serve what the guest was offered, start. */
-static int vun_connected(struct vhost_user_net *net)
+static int vhost_user_net_connected(struct vhost_user_net *net)
 {
 	struct vhost_user_frontend *fe = &net->fe;
 	uint64_t need;
@@ -275,15 +276,16 @@ static int vun_connected(struct vhost_user_net *net)
 		goto refuse;
 	}
 	if (net->loop) {
-		if ((ret = evloop_add(net->loop, fe->conn.fd, EPOLLIN, vun_on_sock, net)))
+		if ((ret =
+			 evloop_add(net->loop, fe->conn.fd, EPOLLIN, vhost_user_net_on_sock, net)))
 			goto refuse;
 		net->watched_fd = fe->conn.fd;
 	}
 	log_dev_info(&net->log, "backend connected (features 0x%llx, protocol 0x%llx)",
 		     (unsigned long long)fe->features, (unsigned long long)fe->protocol_features);
 	if (net->active)
-		return vun_start(net);
-	vun_link(net, true);
+		return vhost_user_net_start(net);
+	vhost_user_net_link(net, true);
 	return 0;
 refuse:
 	vhost_user_frontend_close(fe);
@@ -292,7 +294,7 @@ refuse:
 
 /* --- event loop --- */
 
-static void vun_arm_timer(struct vhost_user_net *net, bool on)
+static void vhost_user_net_arm_timer(struct vhost_user_net *net, bool on)
 {
 	struct itimerspec its = {0};
 
@@ -306,7 +308,7 @@ static void vun_arm_timer(struct vhost_user_net *net, bool on)
 	timerfd_settime(net->timer_fd, 0, &its, NULL);
 }
 
-static void vun_on_sock(void *opaque, int fd, uint32_t events)
+static void vhost_user_net_on_sock(void *opaque, int fd, uint32_t events)
 {
 	struct vhost_user_net *net = opaque;
 	struct vhost_user_frontend *fe = &net->fe;
@@ -319,7 +321,7 @@ static void vun_on_sock(void *opaque, int fd, uint32_t events)
 		return;
 	}
 	/* Gone: EOF, a bad message, or a failure on a vCPU that shut the socket down. */
-	vun_lost(net);
+	vhost_user_net_lost(net);
 	evloop_del(net->loop, net->watched_fd);
 	net->watched_fd = -1;
 	vhost_user_frontend_close(fe);
@@ -327,11 +329,11 @@ static void vun_on_sock(void *opaque, int fd, uint32_t events)
 		log_dev_info(&net->log, "reconnecting every %d ms", VHOST_USER_NET_RECONNECT_MS);
 	else
 		log_dev_info(&net->log, "waiting for the backend to connect again");
-	vun_arm_timer(net, true);
+	vhost_user_net_arm_timer(net, true);
 	pthread_mutex_unlock(&net->vdev.lock);
 }
 
-static void vun_on_timer(void *opaque, int fd, uint32_t events)
+static void vhost_user_net_on_timer(void *opaque, int fd, uint32_t events)
 {
 	struct vhost_user_net *net = opaque;
 	uint64_t ticks;
@@ -341,13 +343,13 @@ static void vun_on_timer(void *opaque, int fd, uint32_t events)
 		return;
 	pthread_mutex_lock(&net->vdev.lock);
 	if (net->fe.conn.fd < 0 && vhost_user_frontend_connect(&net->fe) == 0)
-		vun_connected(net);
+		vhost_user_net_connected(net);
 	if (net->fe.connected)
-		vun_arm_timer(net, false);
+		vhost_user_net_arm_timer(net, false);
 	pthread_mutex_unlock(&net->vdev.lock);
 }
 
-static void vun_on_listen(void *opaque, int fd, uint32_t events)
+static void vhost_user_net_on_listen(void *opaque, int fd, uint32_t events)
 {
 	struct vhost_user_net *net = opaque;
 	int extra;
@@ -356,7 +358,7 @@ static void vun_on_listen(void *opaque, int fd, uint32_t events)
 	pthread_mutex_lock(&net->vdev.lock);
 	if (net->fe.conn.fd < 0) {
 		if (vhost_user_frontend_connect(&net->fe) == 0)
-			vun_connected(net);
+			vhost_user_net_connected(net);
 	} else if ((extra = vhost_user_accept(fd, true)) >= 0) {
 		log_dev_warn(&net->log, "a second backend connected; refused");
 		close(extra);
@@ -365,7 +367,7 @@ static void vun_on_listen(void *opaque, int fd, uint32_t events)
 }
 
 /* Queue 2 with several pairs: rx1 (forward the kick) or the control queue. */
-static void vun_on_kick2(void *opaque, int fd, uint32_t events)
+static void vhost_user_net_on_kick2(void *opaque, int fd, uint32_t events)
 {
 	struct vhost_user_net *net = opaque;
 	uint64_t v;
@@ -378,33 +380,33 @@ static void vun_on_kick2(void *opaque, int fd, uint32_t events)
 
 /* --- transport callbacks (vdev->lock held) --- */
 
-static void vun_set_pairs(struct vhost_user_net *net, unsigned n)
+static void vhost_user_net_set_pairs(struct vhost_user_net *net, unsigned n)
 {
 	net->cur_pairs = n;
 	if (!net->running)
-		return; /* the next vun_start applies it */
+		return; /* the next vhost_user_net_start applies it */
 	for (unsigned q = 0; q < VHOST_USER_NET_MAX_DATA_QUEUES; q++) {
 		if (!(net->started & (1u << q)))
 			continue;
 		if (vhost_user_frontend_set_vring_enable(&net->fe, q, q / 2 < n) == -EOPNOTSUPP)
 			return;
 		if (!net->fe.connected) {
-			vun_lost(net);
+			vhost_user_net_lost(net);
 			return;
 		}
 	}
 }
 
-static int vun_ctrl_set_pairs(void *opaque, unsigned n)
+static int vhost_user_net_ctrl_set_pairs(void *opaque, unsigned n)
 {
-	vun_set_pairs(opaque, n);
+	vhost_user_net_set_pairs(opaque, n);
 	return 0;
 }
 
-static void vun_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
+static void vhost_user_net_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 {
 	struct vhost_user_net *net = vdev->opaque;
-	unsigned ctrl = vun_mq(net) ? 2 * net->max_pairs : 2;
+	unsigned ctrl = vhost_user_net_mq(net) ? 2 * net->max_pairs : 2;
 	uint64_t one = 1;
 
 	if ((vdev->driver_features & F(CTRL_VQ)) && q == ctrl) {
@@ -412,60 +414,61 @@ static void vun_queue_notify(struct virtio_pci_dev *vdev, unsigned q)
 		return;
 	}
 	/* Queue 2 is rx1 here: the backend has rx1_kick_fd as its kick. */
-	if (q == 2 && net->max_pairs > 1 && vun_mq(net) &&
+	if (q == 2 && net->max_pairs > 1 && vhost_user_net_mq(net) &&
 	    write(net->rx1_kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_dev_warn(&net->log, "rx1 kick: %s", strerror(errno));
 }
 
-static int vun_activate(struct vhost_user_net *net)
+static int vhost_user_net_activate(struct vhost_user_net *net)
 {
 	net->active = true;
 	net->cur_pairs = 1; /* until VQ_PAIRS_SET (5.1.6.5.5) */
 	if (net->fe.connected)
-		vun_start(net); /* a failure leaves the guest running with the link down */
+		vhost_user_net_start(
+		    net); /* a failure leaves the guest running with the link down */
 	return 0;
 }
 
-static int vun_activate_cb(struct virtio_pci_dev *vdev)
+static int vhost_user_net_activate_cb(struct virtio_pci_dev *vdev)
 {
-	return vun_activate(vdev->opaque);
+	return vhost_user_net_activate(vdev->opaque);
 }
 
-static void vun_reset(struct virtio_pci_dev *vdev)
+static void vhost_user_net_reset(struct virtio_pci_dev *vdev)
 {
 	struct vhost_user_net *net = vdev->opaque;
 
 	if (!net->initialised)
 		return; /* virtio_pci_init's own reset */
-	vun_stop(net);
+	vhost_user_net_stop(net);
 	vhost_user_frontend_inflight_reset(&net->fe); /* the old descriptors are void */
 	net->active = false;
 }
 
-static void vun_queue_vector_changed(struct virtio_pci_dev *vdev, unsigned q)
+static void vhost_user_net_queue_vector_changed(struct virtio_pci_dev *vdev, unsigned q)
 {
 	struct vhost_user_net *net = vdev->opaque;
 
 	if (!net->running || q >= VHOST_USER_NET_MAX_DATA_QUEUES || !(net->started & (1u << q)))
 		return;
 	if (vhost_user_frontend_set_vring_call(&net->fe, q, virtio_pci_queue_call_fd(vdev, q)))
-		vun_lost(net);
+		vhost_user_net_lost(net);
 }
 
-static const struct virtio_device_ops vun_ops = {
+static const struct virtio_device_ops vhost_user_net_ops = {
     .name = "vhost-user-net",
     .device_id = VIRTIO_ID_NET,
     .class_code = PCI_CLASS_NETWORK_ETHERNET,
-    .queue_notify = vun_queue_notify,
-    .reset = vun_reset,
-    .activate = vun_activate_cb,
-    .queue_vector_changed = vun_queue_vector_changed,
+    .queue_notify = vhost_user_net_queue_notify,
+    .reset = vhost_user_net_reset,
+    .activate = vhost_user_net_activate_cb,
+    .queue_vector_changed = vhost_user_net_queue_vector_changed,
 };
 
 /* --- setup --- */
 
 /* Wait for the first backend: its features decide what the guest is offered. */
-static int vun_first_connect(struct vhost_user_net *net)
+static int vhost_user_net_first_connect(struct vhost_user_net *net)
 {
 	struct vhost_user_frontend *fe = &net->fe;
 	int ret;
@@ -496,7 +499,7 @@ static int vun_first_connect(struct vhost_user_net *net)
 	}
 }
 
-static int vun_init_fds(struct vhost_user_net *net)
+static int vhost_user_net_init_fds(struct vhost_user_net *net)
 {
 	struct vhost_user_frontend *fe = &net->fe;
 	int ret;
@@ -518,15 +521,15 @@ static int vun_init_fds(struct vhost_user_net *net)
 		return 0;
 	if (net->max_pairs > 1 &&
 	    (ret = evloop_add(net->loop, virtio_pci_queue_kick_fd(&net->vdev, 2), EPOLLIN,
-			      vun_on_kick2, net)))
+			      vhost_user_net_on_kick2, net)))
 		return ret;
 	if (fe->server)
-		ret = evloop_add(net->loop, fe->listen_fd, EPOLLIN, vun_on_listen, net);
+		ret = evloop_add(net->loop, fe->listen_fd, EPOLLIN, vhost_user_net_on_listen, net);
 	else
-		ret = evloop_add(net->loop, net->timer_fd, EPOLLIN, vun_on_timer, net);
+		ret = evloop_add(net->loop, net->timer_fd, EPOLLIN, vhost_user_net_on_timer, net);
 	if (ret)
 		return ret;
-	if ((ret = evloop_add(net->loop, fe->conn.fd, EPOLLIN, vun_on_sock, net)))
+	if ((ret = evloop_add(net->loop, fe->conn.fd, EPOLLIN, vhost_user_net_on_sock, net)))
 		return ret;
 	net->watched_fd = fe->conn.fd;
 	return 0;
@@ -536,7 +539,7 @@ err_errno:
 	return ret;
 }
 
-static void vun_free_fds(struct vhost_user_net *net)
+static void vhost_user_net_free_fds(struct vhost_user_net *net)
 {
 	if (net->loop) {
 		if (net->max_pairs > 1)
@@ -588,8 +591,8 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct virtio_net_conf
 	 * fd per region) and fit a memory table.
 	 */
 	net->dma = env->dma;
-	net->ram_listener.map = vun_ram_map;
-	net->ram_listener.unmap = vun_ram_unmap;
+	net->ram_listener.map = vhost_user_net_ram_map;
+	net->ram_listener.unmap = vhost_user_net_ram_unmap;
 	if ((ret = dma_listener_register(net->dma, &net->ram_listener))) {
 		pthread_mutex_destroy(&net->ram_lock);
 		return ret;
@@ -598,12 +601,12 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct virtio_net_conf
 	net->max_pairs = pairs;
 	net->cur_pairs = 1;
 	net->ctrl.max_pairs = pairs;
-	net->ctrl.set_pairs = vun_ctrl_set_pairs;
+	net->ctrl.set_pairs = vhost_user_net_ctrl_set_pairs;
 	net->ctrl.opaque = net;
 	if ((ret =
 		 vhost_user_frontend_init(fe, cfg->vhost_user, cfg->vhost_user_server, 2 * pairs)))
 		goto err_ram;
-	if ((ret = vun_first_connect(net)) ||
+	if ((ret = vhost_user_net_first_connect(net)) ||
 	    (ret = vhost_user_frontend_handshake(fe, VUN_PROTOCOL)))
 		goto err_fe;
 	bf = fe->features;
@@ -629,12 +632,12 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct virtio_net_conf
 	net->config[VIRTIO_NET_CFG_MAX_VQ_PAIRS] = (uint8_t)pairs;
 
 	params.features = (bf & VUN_BACKEND_BITS) | VUN_VMM_BITS | (pairs > 1 ? F(MQ) : 0);
-	if ((ret = virtio_pci_init(&net->vdev, &vun_ops, &params, net, env)))
+	if ((ret = virtio_pci_init(&net->vdev, &vhost_user_net_ops, &params, net, env)))
 		goto err_fe;
 	net->vdev.config = net->config;
 	/* The transport offers the ring features itself: not those the backend lacks. */
 	net->vdev.device_features &= ~(VUN_RING_BITS & ~bf);
-	if ((ret = vun_init_fds(net)))
+	if ((ret = vhost_user_net_init_fds(net)))
 		goto err_vdev;
 	net->initialised = true;
 	log_dev_info(&net->log,
@@ -644,7 +647,7 @@ int vhost_user_net_init(struct vhost_user_net *net, const struct virtio_net_conf
 		     (unsigned long long)net->vdev.device_features);
 	return 0;
 err_vdev:
-	vun_free_fds(net);
+	vhost_user_net_free_fds(net);
 	virtio_pci_destroy(&net->vdev);
 err_fe:
 	vhost_user_frontend_destroy(fe);
@@ -658,7 +661,7 @@ void vhost_user_net_destroy(struct vhost_user_net *net)
 {
 	if (!net->initialised)
 		return;
-	vun_free_fds(net);
+	vhost_user_net_free_fds(net);
 	virtio_pci_destroy(&net->vdev);
 	vhost_user_frontend_destroy(&net->fe);
 	dma_listener_unregister(net->dma, &net->ram_listener);

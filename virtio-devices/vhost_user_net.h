@@ -38,7 +38,7 @@
 #include <sys/uio.h>
 
 #include "vhost_user_frontend.h"
-#include "virtio_net.h"
+#include "virtio_net_common.h"
 #include "virtio_pci.h"
 
 #define VHOST_USER_NET_CONNECT_TRIES   10   /* client mode, at start: one a second */

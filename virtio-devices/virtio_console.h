@@ -4,7 +4,7 @@
  * receiveq0 and transmitq0; Linux calls it hvc0.
  *
  * Guest output: each transmitq chain's readable bytes are written to out_fd
- * (stdout or a file). Host input: the host console (vmm-core/console.c)
+ * (stdout or a file). Host input: the host console (vmm-core/host_console.c)
  * pushes bytes through the struct console_sink this device hands out; they
  * go into the receive buffers the driver posted. With none posted the sink
  * takes nothing, so the console stops reading stdin; the driver's next
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "console.h"
+#include "host_console.h"
 #include "log.h"
 #include "virtio_pci.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "vcpu.h"
-#include "boot.h"
+#include "boot/boot.h"
 #include "cpuid.h"
 #include "log.h"
 #include "msr.h"

@@ -29,9 +29,9 @@
 
 #include "acpi.h"
 #include "acpi_pm.h"
-#include "boot.h"
+#include "boot/boot.h"
 #include "bus.h"
-#include "console.h"
+#include "host_console.h"
 #include "cpu_policy.h"
 #include "debug_exit.h"
 #include "dma.h"

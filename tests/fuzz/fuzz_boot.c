@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot.h"
-#include "boot_priv.h"
+#include "boot/boot.h"
+#include "boot/boot_priv.h"
 #include "guest_mem.h"
 
 #define FUZZ_RAM (64ULL << 20)

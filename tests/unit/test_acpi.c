@@ -11,7 +11,7 @@
 
 #include "acpi.h"
 #include "acpi_pm.h"
-#include "boot.h"
+#include "boot/boot.h"
 #include "guest_mem.h"
 #include "rtc.h"
 #include "util.h"

@@ -11,8 +11,8 @@
 
 #include <linux/kvm.h>
 
-#include "boot.h"
-#include "boot_priv.h"
+#include "boot/boot.h"
+#include "boot/boot_priv.h"
 #include "guest_mem.h"
 #include "util.h"
 

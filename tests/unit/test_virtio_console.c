@@ -2,7 +2,7 @@
 /*
  * virtio-console driven as a driver would (tests/unit/virtio_harness.h):
  * guest output to a pipe, host input through the device's console sink,
- * both directly and fed by the host console (vmm-core/console.c) reading a
+ * both directly and fed by the host console (vmm-core/host_console.c) reading a
  * pipe through an event loop, with backpressure when the guest has posted
  * no receive buffers.
  */
@@ -21,7 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "host_console.h"
 #include "evloop.h"
 #include "power.h"
 #include "virtio_console.h"

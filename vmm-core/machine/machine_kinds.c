@@ -150,6 +150,15 @@ static void kind_blk_destroy(const struct machine_config *cfg, unsigned i, void 
  *                  --net vhost_user=SOCKET[,mac=MAC][,num_queues=N][,server=on] ----
  */
 
+/*
+ * The limits in these messages are literals because the key table is a
+ * static initializer (and the messages are the ones users have seen); the
+ * assertions keep them equal to the constants.
+ */
+_Static_assert(VIRTIO_NET_TAP_NAME_MAX - 1 == 15, "update the tap= message");
+_Static_assert(VIRTIO_NET_VHOST_USER_PATH_MAX - 1 == 107, "update the vhost_user= message");
+_Static_assert(VIRTIO_NET_MAX_QUEUE_PAIRS == 8, "update the num_queues= message");
+
 enum { NET_TAP, NET_VHOST_USER, NET_MAC, NET_NUM_QUEUES, NET_SERVER };
 static const struct kv_key kind_net_keys[] = {
     [NET_TAP] = {.name = "tap",

@@ -33,7 +33,7 @@
 
 #include "bus.h"
 #include "irq.h"
-#include "pci_bar.h"
+#include "pci_bar_alloc.h"
 #include "pci_config.h"
 
 #define PCI_NR_SLOTS	   32

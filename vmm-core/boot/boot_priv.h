@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by the kernel loaders (boot*.c). Not part of the
- * interface: only vmm-core/boot*.c and the boot tests include this.
+ * Internals shared by the kernel loaders (boot_*.c). Not part of the
+ * interface: only the files in vmm-core/boot/ and the boot tests include this (the folder
+ * is not on the include path; users of the loaders include "boot/boot.h").
  */
 #ifndef SLUICE_BOOT_PRIV_H
 #define SLUICE_BOOT_PRIV_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "acpi.h"
 #include "acpi_pm.h"
-#include "boot.h"
+#include "boot/boot.h"
 #include "log.h"
 #include "pci.h"
 #include "rtc.h"

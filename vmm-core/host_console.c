@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "console.h"
+#include "host_console.h"
 #include "evloop.h"
 #include "log.h"
 #include "power.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "pci_bar.h"
+#include "pci_bar_alloc.h"
 #include "log.h"
 
 #include <errno.h>
